@@ -1,0 +1,209 @@
+"""The driver contract: what every backend promises, and the checks the core makes for all of them.
+
+A backend subclasses :class:`PersistDriver` and implements the underscore methods, which deal only in
+validated IDs and encoded bytes. The public methods check IDs, encode and decode with the one codec,
+and refuse newer formats, so no backend can get those wrong or disagree about them.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import math
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, ClassVar
+
+import attrs
+
+from persist_core import codec
+from persist_core.errors import EncodeError, InvalidArgumentError
+from persist_core.ids import check_id
+from persist_core.model import ContainerState, SandboxState
+from persist_core.versioning import check_version
+
+
+class Capability(enum.Enum):
+    """Promises a driver may make beyond the base contract; the conformance kit tests only these."""
+
+    #: Locks exclude holders in other processes that re-open the store with ``get_driver(name, **options)``.
+    CROSS_PROCESS_LOCKS = "cross_process_locks"
+    #: State survives the process (and, for fs, a crash of the machine once ``save`` returned).
+    DURABLE = "durable"
+    #: ``driver.fail_next(operation, exc)`` makes the next such operation raise ``exc`` and change nothing.
+    FAULT_INJECTION = "fault_injection"
+
+
+@attrs.frozen
+class Record:
+    """One stored document, with where it lives so that errors can name it."""
+
+    data: bytes
+    location: str
+
+
+@attrs.frozen
+class StoredSandbox:
+    """What a backend returns for ``load``: the sandbox record and one record per container ID."""
+
+    sandbox: Record
+    containers: Mapping[str, Record]
+
+
+Release = Callable[[], None]
+
+
+class Lock:
+    """A sandbox lock: a context manager, or ``acquire()``/``release()`` where a ``with`` block does not fit.
+
+    Nothing is taken until it is entered, so creating one never blocks.
+    """
+
+    def __init__(self, acquire: Callable[[], Release]) -> None:
+        self._acquire = acquire
+        self._release: Release | None = None
+
+    def acquire(self) -> None:
+        if self._release is not None:
+            raise InvalidArgumentError("this lock is already held; create a new one with driver.lock()")
+        self._release = self._acquire()
+
+    def release(self) -> None:
+        release, self._release = self._release, None
+        if release is None:
+            raise InvalidArgumentError("this lock is not held")
+        release()
+
+    @property
+    def held(self) -> bool:
+        return self._release is not None
+
+    def __enter__(self) -> Lock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout) or timeout < 0:
+        raise InvalidArgumentError(f"lock timeout must be None or a number >= 0 seconds, got {timeout!r}")
+    return float(timeout)
+
+
+class PersistDriver(abc.ABC):
+    """Saves and restores sandbox state. Subclass it and implement the underscore methods.
+
+    Backends receive validated IDs and the codec's bytes; they never see objects or parse JSON.
+    """
+
+    #: The entry-point name that ``get_driver`` finds this driver under.
+    name: ClassVar[str]
+    #: What this driver promises beyond the base contract.
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    @property
+    @abc.abstractmethod
+    def options(self) -> dict[str, Any]:
+        """Keyword options with which ``get_driver(self.name, **options)`` re-opens the same store."""
+
+    # -- public API: checks here, storage in the backend ------------------------------------------
+
+    def save(self, sandbox: SandboxState, containers: Mapping[str, ContainerState]) -> None:
+        """Store ``sandbox`` and exactly ``containers``: stored containers missing from the map are removed.
+
+        Everything is encoded before the backend is called, so an object that cannot be encoded changes
+        nothing in the store.
+        """
+        if not isinstance(sandbox, SandboxState):
+            raise EncodeError(f"save() takes a SandboxState, got {type(sandbox).__name__}")
+        if not isinstance(containers, Mapping):
+            raise InvalidArgumentError(
+                f"containers must be a mapping of container ID to ContainerState, got {type(containers).__name__}"
+            )
+        sandbox_id = check_id(sandbox.sandbox_container, "sandbox")
+        check_version(sandbox.persist_version, f"sandbox {sandbox_id!r}")
+        documents: dict[str, bytes] = {}
+        for container_id, state in containers.items():
+            check_id(container_id, "container")
+            if not isinstance(state, ContainerState):
+                raise EncodeError(
+                    f"container {container_id!r} of sandbox {sandbox_id!r}: expected ContainerState, "
+                    f"got {type(state).__name__}"
+                )
+            documents[container_id] = codec.dumps(state)
+        self._save(sandbox_id, codec.dumps(sandbox), documents)
+
+    def load(self, sandbox_id: str) -> tuple[SandboxState, dict[str, ContainerState]]:
+        """Return fresh objects for the stored sandbox and its containers (sorted by container ID).
+
+        Raises SandboxNotFoundError, CorruptStateError naming the record, or UnsupportedVersionError.
+        """
+        stored = self._load(check_id(sandbox_id, "sandbox"))
+        sandbox = codec.loads(stored.sandbox.data, SandboxState, source=stored.sandbox.location)
+        check_version(sandbox.persist_version, stored.sandbox.location)
+        containers = {
+            container_id: codec.loads(record.data, ContainerState, source=record.location)
+            for container_id, record in sorted(stored.containers.items())
+        }
+        return sandbox, containers
+
+    def destroy(self, sandbox_id: str) -> None:
+        """Remove the sandbox and its containers; a sandbox that is not stored is not an error."""
+        self._destroy(check_id(sandbox_id, "sandbox"))
+
+    def lock(self, sandbox_id: str, *, exclusive: bool = True, timeout: float | None = None) -> Lock:
+        """A shared or exclusive lock on one sandbox; ``timeout`` None waits forever, 0 tries once.
+
+        Acquiring raises LockTimeoutError when the timeout passes. The lock works whether or not the
+        sandbox is stored, and is not re-entrant: a second exclusive acquire waits, even in one thread.
+        """
+        checked_id = check_id(sandbox_id, "sandbox")
+        checked_timeout = _check_timeout(timeout)
+        return Lock(lambda: self._acquire(checked_id, bool(exclusive), checked_timeout))
+
+    def sandbox_ids(self) -> list[str]:
+        """IDs of every stored sandbox, sorted, including ones whose records are corrupt."""
+        return sorted(self._sandbox_ids())
+
+    # -- optional, for operators' tools -------------------------------------------------------------
+
+    def last_modified(self, sandbox_id: str) -> float | None:
+        """When the sandbox last changed (seconds since the epoch), or None where the backend cannot tell."""
+        check_id(sandbox_id, "sandbox")
+        return None
+
+    def find_leftovers(self) -> list[str]:
+        """Descriptions of what killed writers left behind (invisible to readers, cleaned by writers)."""
+        return []
+
+    def clean_leftovers(self) -> list[str]:
+        """Remove what killed writers left behind; never touches a record that loads. Returns what went."""
+        return []
+
+    # -- backend -----------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+        """Commit the sandbox and exactly these containers as one unit, or change nothing and raise."""
+
+    @abc.abstractmethod
+    def _load(self, sandbox_id: str) -> StoredSandbox:
+        """Return the stored records, or raise SandboxNotFoundError."""
+
+    @abc.abstractmethod
+    def _destroy(self, sandbox_id: str) -> None:
+        """Remove the sandbox if it is stored."""
+
+    @abc.abstractmethod
+    def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:
+        """Block until the lock is granted (or raise LockTimeoutError); return the function that releases it."""
+
+    @abc.abstractmethod
+    def _sandbox_ids(self) -> Iterable[str]:
+        """IDs of every stored sandbox, in any order."""

@@ -1,0 +1,35 @@
+"""How model classes declare fields: Go's JSON key and omitempty ride along as attrs metadata.
+
+The codec reads this metadata; the classes themselves know nothing about JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+
+GO_KEY = "persist.go_key"
+OMITEMPTY = "persist.omitempty"
+
+T = TypeVar("T")
+
+
+def model(cls: type[T]) -> type[T]:
+    """Declare a Go struct mirror: mutable, slotted, keyword-only (structs have dozens of fields)."""
+    return attrs.define(kw_only=True)(cls)
+
+
+def go(
+    key: str,
+    default: Any = attrs.NOTHING,
+    *,
+    factory: Callable[[], Any] | None = None,
+    omitempty: bool = False,
+) -> Any:
+    """A field stored under Go JSON key ``key``; ``default`` is Go's zero value."""
+    metadata = {GO_KEY: key, OMITEMPTY: omitempty}
+    if factory is not None:
+        return attrs.field(factory=factory, metadata=metadata)
+    return attrs.field(default=default, metadata=metadata)

@@ -1,0 +1,134 @@
+"""Go's ``time.Time`` as JSON sees it: nanoseconds and the original UTC offset survive a round trip.
+
+``datetime`` keeps only microseconds and would rewrite ``+08:00`` times, so kata's timestamps get their
+own small value type. Conversions to and from ``datetime`` are offered for callers.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import ClassVar
+
+import attrs
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))\Z"
+)
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_SECONDS_PER_DAY = 86_400
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 in the proleptic Gregorian calendar (valid for year 0, unlike datetime)."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146_097 + doe - 719_468
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    days += 719_468
+    era = days // 146_097
+    doe = days - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (month <= 2), month, day
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+@attrs.frozen
+class GoTime:
+    """An instant with nanosecond precision and the UTC offset it was written with."""
+
+    unix_seconds: int = 0
+    nanoseconds: int = attrs.field(default=0)
+    utc_offset: int = 0  # seconds east of UTC
+
+    ZERO: ClassVar[GoTime]
+
+    @nanoseconds.validator
+    def _check_nanoseconds(self, _attribute: object, value: int) -> None:
+        if not 0 <= value < 1_000_000_000:
+            raise ValueError(f"nanoseconds must be in [0, 1e9), got {value}")
+
+    @classmethod
+    def parse(cls, text: str) -> GoTime:
+        """Parse RFC 3339 as Go's JSON decoder does (``T`` and an explicit offset are required)."""
+        match = _RFC3339.match(text)
+        if match is None:
+            raise ValueError(f"not an RFC 3339 time: {text!r}")
+        year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+        fraction, zulu, sign, off_h, off_m = match.group(7, 8, 9, 10, 11)
+        days_in_month = 29 if month == 2 and _is_leap(year) else _DAYS_IN_MONTH[month - 1] if 1 <= month <= 12 else 0
+        if not (1 <= day <= days_in_month and hour < 24 and minute < 60 and second < 60):
+            raise ValueError(f"time out of range: {text!r}")
+        offset = 0
+        if not zulu:
+            if int(off_h) >= 24 or int(off_m) >= 60:
+                raise ValueError(f"UTC offset out of range: {text!r}")
+            offset = (int(off_h) * 3600 + int(off_m) * 60) * (-1 if sign == "-" else 1)
+        local = _days_from_civil(year, month, day) * _SECONDS_PER_DAY + hour * 3600 + minute * 60 + second
+        nanos = int(fraction.ljust(9, "0")) if fraction else 0
+        return cls(unix_seconds=local - offset, nanoseconds=nanos, utc_offset=offset)
+
+    def format(self) -> str:
+        """RFC 3339 as Go writes it: trailing zeros of the fraction trimmed, ``Z`` for UTC."""
+        if self.utc_offset % 60 or abs(self.utc_offset) >= 24 * 3600:
+            raise ValueError(f"Go cannot write UTC offset {self.utc_offset}s in RFC 3339")
+        local = self.unix_seconds + self.utc_offset
+        days, rem = divmod(local, _SECONDS_PER_DAY)
+        year, month, day = _civil_from_days(days)
+        if not 0 <= year <= 9999:
+            raise ValueError(f"year {year} is outside Go's RFC 3339 range [0, 9999]")
+        hour, rem = divmod(rem, 3600)
+        minute, second = divmod(rem, 60)
+        text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+        if self.nanoseconds:
+            text += "." + f"{self.nanoseconds:09d}".rstrip("0")
+        if not self.utc_offset:
+            return text + "Z"
+        sign = "-" if self.utc_offset < 0 else "+"
+        off_h, off_m = divmod(abs(self.utc_offset) // 60, 60)
+        return f"{text}{sign}{off_h:02d}:{off_m:02d}"
+
+    @classmethod
+    def from_datetime(cls, value: _dt.datetime) -> GoTime:
+        """An aware datetime keeps its offset; a naive one is taken as UTC."""
+        offset = value.utcoffset() or _dt.timedelta(0)
+        naive = value.replace(tzinfo=None) - offset
+        delta = naive - _dt.datetime(1970, 1, 1)
+        seconds = delta.days * _SECONDS_PER_DAY + delta.seconds
+        return cls(
+            unix_seconds=seconds,
+            nanoseconds=delta.microseconds * 1000,
+            utc_offset=int(offset.total_seconds()),
+        )
+
+    @classmethod
+    def now(cls) -> GoTime:
+        """The current instant, in UTC, with the clock's full nanosecond reading."""
+        import time
+
+        total = time.time_ns()
+        return cls(unix_seconds=total // 1_000_000_000, nanoseconds=total % 1_000_000_000)
+
+    def to_datetime(self) -> _dt.datetime:
+        """An aware datetime; sub-microsecond digits are dropped (datetime cannot hold them)."""
+        tz = _dt.timezone(_dt.timedelta(seconds=self.utc_offset))
+        epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+        return (epoch + _dt.timedelta(seconds=self.unix_seconds, microseconds=self.nanoseconds // 1000)).astimezone(tz)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+GoTime.ZERO = GoTime(unix_seconds=-62_135_596_800)

@@ -1,0 +1,1 @@
+"""Filesystem persist drivers "fs" and "rootlessfs" (kata's sbs/<sid>/persist.json layout)."""
