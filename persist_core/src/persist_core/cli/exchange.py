@@ -1,0 +1,131 @@
+"""``persist export`` and ``persist import``: sandboxes as one portable file (format in ``envelope``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from persist_core.cli import output
+from persist_core.cli.envelope import decode_export, encode_export
+from persist_core.cli.options import AddCommon, describe, open_source
+from persist_core.cli.progress import MODES
+from persist_core.cli.remove import add_timeout
+from persist_core.cli.snapshot import read_snapshot
+from persist_core.cli.transfer import write_all
+from persist_core.errors import EncodeError, InvalidArgumentError
+
+EXPORT_HELP = "write sandboxes (default: all) as one JSON document that `persist import` reads"
+IMPORT_HELP = "store every sandbox of an export file (or the given ones), verified after writing"
+
+
+def add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=MODES,
+        default="auto",
+        help="progress bar on stderr: auto draws one when stderr is a terminal and the work is slow",
+    )
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], add_common: AddCommon) -> None:
+    export = commands.add_parser(
+        "export",
+        help=EXPORT_HELP,
+        description=EXPORT_HELP + ". Each document is embedded byte for byte as kata stores it. Any sandbox "
+        "that cannot be read stops the export: a partial file would look complete.",
+    )
+    add_common(export)
+    export.add_argument("sandboxes", nargs="*", metavar="SID", help="sandbox IDs (default: every stored sandbox)")
+    export.add_argument(
+        "--output", metavar="FILE", default="-", help="write here, replacing it atomically (default: stdout)"
+    )
+    export.set_defaults(run=run_export)
+
+    imp = commands.add_parser(
+        "import",
+        help=IMPORT_HELP,
+        description=IMPORT_HELP + ". The whole file is decoded and checked before anything is written. "
+        "A sandbox that is already stored is refused unless --replace is given.",
+    )
+    add_common(imp)
+    imp.add_argument("file", metavar="FILE", help="an export file, or - for stdin")
+    imp.add_argument("sandboxes", nargs="*", metavar="SID", help="import only these sandboxes")
+    imp.add_argument("--replace", action="store_true", help="overwrite sandboxes that are already stored")
+    add_timeout(imp, "each sandbox's exclusive lock")
+    add_progress(imp)
+    imp.set_defaults(run=run_import)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A reader (or a crash) sees the previous file or the whole new one, never a torn export."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def run_export(args: argparse.Namespace) -> int:
+    driver = open_source(args)
+    store = describe(driver)
+    sandbox_ids = list(dict.fromkeys(args.sandboxes)) or driver.sandbox_ids()
+    snapshots = [read_snapshot(driver, sandbox_id, where=store) for sandbox_id in sandbox_ids]
+    data = encode_export(snapshots)
+    # Prove the file imports back to the same bytes before anyone relies on it.
+    read_back = decode_export(data, source="the export being written")
+    if len(read_back) != len(snapshots) or not all(
+        written.same_documents(read) for written, read in zip(snapshots, read_back, strict=True)
+    ):
+        raise EncodeError("the export does not read back as the stored documents; nothing written")
+    destination = "stdout"
+    if args.output == "-":
+        output.write_bytes(data)
+    else:
+        path = Path(args.output)
+        _write_atomically(path, data)
+        destination = str(path)
+    containers = sum(len(snapshot.containers) for snapshot in snapshots)
+    output.warn(
+        f"exported {output.count(len(snapshots), 'sandbox')} ({output.count(containers, 'container')}) "
+        f"from {store} to {destination}, verified"
+    )
+    return output.EXIT_OK
+
+
+def _read_input(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot read export file {name!r}: {exc.strerror or exc}") from exc
+
+
+def run_import(args: argparse.Namespace) -> int:
+    source = "stdin" if args.file == "-" else args.file
+    snapshots = {snapshot.sandbox_id: snapshot for snapshot in decode_export(_read_input(args.file), source=source)}
+    wanted = list(dict.fromkeys(args.sandboxes)) or list(snapshots)
+    missing = [sandbox_id for sandbox_id in wanted if sandbox_id not in snapshots]
+    if missing:
+        raise InvalidArgumentError(f"{source} holds no sandbox {', '.join(map(repr, missing))}; nothing imported")
+    driver = open_source(args)
+    outcome = write_all(
+        driver,
+        wanted,
+        snapshots.__getitem__,
+        replace=args.replace,
+        timeout=args.timeout,
+        label="importing",
+        progress=args.progress,
+        debug=args.debug,
+    )
+    print(outcome.summary("imported", len(wanted), f"from {source} into {describe(driver)}"))
+    return output.EXIT_FAILED if outcome.failed else output.EXIT_OK
