@@ -1,0 +1,133 @@
+"""The etcd driver's options, checked once so that a typo fails at ``get_driver`` and not mid-save.
+
+``EtcdOptions.as_dict()`` is what ``driver.options`` returns: plain JSON-able values with which
+``get_driver("etcd", **options)`` in another process reaches the same store.
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from persist_core.errors import InvalidArgumentError
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:2379"
+DEFAULT_PREFIX = "/persist"
+DEFAULT_LOCK_TTL = 10
+DEFAULT_TIMEOUT = 5.0
+
+
+def parse_endpoints(value: str | Sequence[str]) -> tuple[str, ...]:
+    """``"host:port"`` or ``"http(s)://host:port"`` items, as a list or one comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, Sequence):
+        raise InvalidArgumentError(f"etcd endpoints must be a list or a comma-separated string, got {value!r}")
+    endpoints = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidArgumentError(f"etcd endpoint must be a non-empty string such as 127.0.0.1:2379, got {item!r}")
+        text = item.strip()
+        url = urllib.parse.urlsplit(text if "://" in text else f"http://{text}")
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+        if url.scheme not in ("http", "https") or not url.hostname or port is None or url.path not in ("", "/"):
+            raise InvalidArgumentError(
+                f"etcd endpoint {text!r} is not of the form [http[s]://]host:port (for example 127.0.0.1:2379)"
+            )
+        host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+        endpoints.append(f"{url.scheme}://{host}:{port}")
+    if not endpoints:
+        raise InvalidArgumentError("etcd endpoints must name at least one host:port")
+    return tuple(dict.fromkeys(endpoints))
+
+
+def parse_prefix(value: str) -> str:
+    """The key prefix without its trailing slash ("" for "/"); printable ASCII so key ranges stay simple."""
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise InvalidArgumentError(f"etcd key prefix must be a string starting with '/', got {value!r}")
+    if not all("!" <= char <= "~" for char in value):
+        raise InvalidArgumentError(f"etcd key prefix must be printable ASCII without spaces, got {value!r}")
+    return value.rstrip("/")
+
+
+def _positive_number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value <= 0:
+        raise InvalidArgumentError(f"etcd {what} must be a number > 0 seconds, got {value!r}")
+    return float(value)
+
+
+def _lock_ttl(value: Any) -> int:
+    seconds = _positive_number(value, "lock_ttl")
+    if seconds != int(seconds):
+        raise InvalidArgumentError(f"etcd lock_ttl is whole seconds (etcd lease TTLs are), got {value!r}")
+    return int(seconds)
+
+
+def _optional_str(value: Any, what: str) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise InvalidArgumentError(f"etcd {what} must be a non-empty string, got {value!r}")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class EtcdOptions:
+    """Validated, normalised driver options."""
+
+    endpoints: tuple[str, ...]
+    prefix: str
+    lock_ttl: int
+    timeout: float
+    ca_cert: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        endpoints: str | Sequence[str] = DEFAULT_ENDPOINT,
+        prefix: str = DEFAULT_PREFIX,
+        lock_ttl: int = DEFAULT_LOCK_TTL,
+        timeout: float = DEFAULT_TIMEOUT,
+        ca_cert: str | None = None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+    ) -> EtcdOptions:
+        if (client_cert is None) != (client_key is None):
+            raise InvalidArgumentError("etcd client_cert and client_key go together: give both or neither")
+        if (user is None) != (password is None):
+            raise InvalidArgumentError("etcd user and password go together: give both or neither")
+        return cls(
+            endpoints=parse_endpoints(endpoints),
+            prefix=parse_prefix(prefix),
+            lock_ttl=_lock_ttl(lock_ttl),
+            timeout=_positive_number(timeout, "timeout"),
+            ca_cert=_optional_str(ca_cert, "ca_cert"),
+            client_cert=_optional_str(client_cert, "client_cert"),
+            client_key=_optional_str(client_key, "client_key"),
+            user=_optional_str(user, "user"),
+            password=_optional_str(password, "password"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Keyword options that re-open the same store; unset TLS and auth options are left out."""
+        options: dict[str, Any] = {
+            "endpoints": list(self.endpoints),
+            "prefix": self.prefix or "/",
+            "lock_ttl": self.lock_ttl,
+            "timeout": self.timeout,
+        }
+        for name in ("ca_cert", "client_cert", "client_key", "user", "password"):
+            value = getattr(self, name)
+            if value is not None:
+                options[name] = value
+        return options

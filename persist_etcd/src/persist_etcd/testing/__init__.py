@@ -1,0 +1,5 @@
+"""Throwaway etcd clusters on loopback, for this driver's tests and for benchmarks."""
+
+from persist_etcd.testing.server import EtcdCluster, EtcdMember, EtcdUnavailable, find_etcd, running_cluster
+
+__all__ = ["EtcdCluster", "EtcdMember", "EtcdUnavailable", "find_etcd", "running_cluster"]

@@ -1,0 +1,94 @@
+"""Options are checked when the driver is made, and ``driver.options`` re-opens the same store."""
+
+from __future__ import annotations
+
+import pytest
+from persist_core.errors import InvalidArgumentError
+
+from persist_core import available_drivers, get_driver
+from persist_etcd import EtcdDriver
+
+
+def test_entry_point_finds_the_driver_without_a_server() -> None:
+    assert "etcd" in available_drivers()
+    driver = get_driver("etcd", endpoints="127.0.0.1:1")
+    assert isinstance(driver, EtcdDriver)
+    driver.close()
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "expected"),
+    [
+        ("127.0.0.1:2379", ["http://127.0.0.1:2379"]),
+        ("127.0.0.1:1, 127.0.0.1:2", ["http://127.0.0.1:1", "http://127.0.0.1:2"]),
+        (["https://127.0.0.1:2379/", "127.0.0.1:2380"], ["https://127.0.0.1:2379", "http://127.0.0.1:2380"]),
+        ("127.0.0.1:1,127.0.0.1:1", ["http://127.0.0.1:1"]),
+        ("[::1]:2379", ["http://[::1]:2379"]),
+    ],
+)
+def test_endpoints_accept_lists_and_comma_strings(endpoints: object, expected: list[str]) -> None:
+    assert EtcdDriver(endpoints=endpoints).options["endpoints"] == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("endpoints", ["", "127.0.0.1", "ftp://127.0.0.1:1", "127.0.0.1:x", "h:1/path", [], [3], ","])
+def test_bad_endpoints_are_named(endpoints: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="etcd endpoint"):
+        EtcdDriver(endpoints=endpoints)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"prefix": "persist"}, "prefix"),
+        ({"prefix": "/per sist"}, "prefix"),
+        ({"prefix": "/persisté"}, "prefix"),
+        ({"lock_ttl": 0}, "lock_ttl"),
+        ({"lock_ttl": 1.5}, "lock_ttl"),
+        ({"lock_ttl": True}, "lock_ttl"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"client_cert": "/c.pem"}, "client_key"),
+        ({"user": "root"}, "password"),
+        ({"ca_cert": ""}, "ca_cert"),
+    ],
+)
+def test_bad_options_are_named(options: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        EtcdDriver(**options)  # type: ignore[arg-type]
+
+
+def test_options_reopen_the_same_store() -> None:
+    driver = EtcdDriver(
+        endpoints="127.0.0.1:1,127.0.0.1:2",
+        prefix="/fleet/a/",
+        lock_ttl=7,
+        timeout=2,
+        ca_cert="/ca.pem",
+        client_cert="/c.pem",
+        client_key="/k.pem",
+        user="u",
+        password="p",
+    )
+    options = driver.options
+    assert options == {
+        "endpoints": ["http://127.0.0.1:1", "http://127.0.0.1:2"],
+        "prefix": "/fleet/a",
+        "lock_ttl": 7,
+        "timeout": 2.0,
+        "ca_cert": "/ca.pem",
+        "client_cert": "/c.pem",
+        "client_key": "/k.pem",
+        "user": "u",
+        "password": "p",
+    }
+    assert get_driver("etcd", **options).options == options
+
+
+def test_defaults() -> None:
+    assert EtcdDriver().options == {
+        "endpoints": ["http://127.0.0.1:2379"],
+        "prefix": "/persist",
+        "lock_ttl": 10,
+        "timeout": 5.0,
+    }
+    assert EtcdDriver(prefix="/").options["prefix"] == "/"
