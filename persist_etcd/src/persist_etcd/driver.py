@@ -140,7 +140,7 @@ class EtcdDriver(PersistDriver):
         for _ in range(MAX_SAVE_ATTEMPTS):
             body = {
                 "compare": [
-                    {"key": b64(sandbox_key), "target": "MOD", "result": "EQUAL", "mod_revision": snapshot.revision}
+                    {"key": sandbox_key, "target": "MOD", "result": "EQUAL", "mod_revision": snapshot.revision}
                 ],
                 "success": self._save_ops(sandbox_id, sandbox, containers, digests, snapshot),
                 "failure": [{"request_range": {"key": b64(directory), "range_end": b64(range_end(directory))}}],
