@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from cattrs import BaseValidationError, transform_error
 
-from persist_core.codec.converter import RAW_NUMBER_MARKER, make_converter
+from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
 from persist_core.errors import CorruptStateError, EncodeError
 
 __all__ = ["dumps", "loads"]
@@ -69,6 +69,20 @@ def _describe(exc: BaseException, _type: Any) -> str:
     return str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
 
 
+# A number -0 somewhere outside a string (strings may match too; that only costs the slower parse).
+_MAYBE_NEGATIVE_ZERO = re.compile(r"[:,\[]\s*-0(?![0-9.eE])")
+
+
+def _parse_int(text: str) -> int:
+    return NEGATIVE_ZERO if text == "-0" else int(text)
+
+
+def _parse(text: str) -> Any:
+    if "-0" in text and _MAYBE_NEGATIVE_ZERO.search(text):
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int)
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+
+
 def _explain(data: Any, cls: type) -> str:
     """Re-run the decode with cattrs' detailed validation to say where it failed (errors only)."""
     try:
@@ -90,7 +104,7 @@ def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
         text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data
         if text.startswith("\ufeff"):
             raise ValueError("a byte order mark is not valid JSON")
-        document = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+        document = _parse(text)
     except (ValueError, TypeError) as exc:
         raise CorruptStateError(f"{where}not valid JSON: {exc}") from exc
     try:

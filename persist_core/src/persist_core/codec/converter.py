@@ -19,7 +19,7 @@ from cattrs import Converter
 from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from persist_core.codec.gofloat import FLOAT32_MAX, format_float32
+from persist_core.codec.gofloat import format_float32, to_float32
 from persist_core.model._fields import GO_KEY, OMITEMPTY
 from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
 from persist_core.model.gotime import GoTime
@@ -31,6 +31,13 @@ UnstructureFn = Callable[[Any], Any]
 #: between two of these markers and are spliced back as bare numbers (see ``codec.dumps``). The nonce
 #: keeps a stored string from ever passing for a marker.
 RAW_NUMBER_MARKER = f"\x00raw-number-{secrets.token_hex(8)}\x00"
+
+
+class NegativeZero(int):
+    """The JSON number ``-0``: zero for Go's integers, but a float32 field must keep its sign."""
+
+
+NEGATIVE_ZERO = NegativeZero(0)
 
 
 def _json_type(value: object) -> str:
@@ -66,6 +73,8 @@ def _goint_check(tp: Any) -> Callable[[Any], int]:
 
     def check(value: Any) -> int:
         if type(value) is not int:
+            if type(value) is NegativeZero:
+                return 0
             raise ValueError(f"expected a Go {name} (an integer), got {_json_type(value)} {value!r}")
         if not low <= value <= high:
             raise ValueError(f"{value} is out of range for Go {name} [{low}, {high}]")
@@ -75,15 +84,25 @@ def _goint_check(tp: Any) -> Callable[[Any], int]:
 
 
 def _check_float32(value: Any) -> float:
+    if type(value) is NegativeZero:
+        return -0.0
     if type(value) not in (int, float):
         raise ValueError(f"expected a Go float32 (a number), got {_json_type(value)} {value!r}")
-    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
-        raise ValueError(f"{value!r} is out of range for Go float32")
-    return float(value)
+    try:
+        if math.isfinite(value):
+            return to_float32(value)
+    except OverflowError:
+        pass
+    raise ValueError(f"{value!r} is out of range for Go float32")
+
+
+def _structure_float32(value: Any, _: Any) -> float:
+    """Hold exactly what Go holds: the number rounded to float32 (0.1 becomes 0.10000000149011612)."""
+    return _check_float32(value)
 
 
 def _unstructure_float32(value: Any) -> Any:
-    number = _check_float32(value)
+    number = _check_float32(value)  # Go would hold the float32 nearest to what the caller set
     text = format_float32(number)
     if text == repr(number):
         return number
@@ -309,7 +328,7 @@ def make_converter(*, detailed: bool) -> Converter:
 
     converter.register_structure_hook_factory(is_goint, go_int_structure)
     converter.register_unstructure_hook_factory(is_goint, _goint_check)
-    converter.register_structure_hook_func(is_float32, lambda value, _: _check_float32(value))
+    converter.register_structure_hook_func(is_float32, _structure_float32)
     converter.register_unstructure_hook_func(is_float32, _unstructure_float32)
     converter.register_structure_hook_func(is_foreign, lambda value, _: _check_object(value))
     converter.register_unstructure_hook_func(is_foreign, _check_object)

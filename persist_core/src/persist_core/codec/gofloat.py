@@ -23,8 +23,11 @@ def _shortest_digits(value: float) -> tuple[str, int]:
     """Digits and decimal exponent of the shortest decimal that reads back as the same float32."""
     for precision in range(1, 10):
         text = f"{value:.{precision - 1}e}"
-        if to_float32(float(text)) == value:
-            break
+        try:
+            if to_float32(float(text)) == value:
+                break
+        except OverflowError:  # a candidate rounded above float32's maximum
+            continue
     mantissa, exponent = text.split("e")
     return mantissa.replace(".", "").rstrip("0") or "0", int(exponent)
 

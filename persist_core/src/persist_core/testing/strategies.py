@@ -1,0 +1,117 @@
+"""Hypothesis strategies for valid model objects, derived from the model's own type annotations.
+
+Every generated object encodes, and decodes back equal to itself: values stay inside Go's ranges,
+float32 fields hold float32 values, and omitempty collections are never empty (Go would drop them).
+Needs hypothesis (``pip install persist-core[testing]``).
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+import attrs
+from hypothesis import strategies as st
+
+from persist_core.ids import MAX_ID_LENGTH
+from persist_core.model import ContainerState, GoTime, SandboxState
+from persist_core.model._fields import OMITEMPTY
+from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
+from persist_core.model.gotime import _days_from_civil
+from persist_core.versioning import CURRENT_PERSIST_VERSION
+
+T = TypeVar("T")
+
+MAX_LIST = 2  # kata's structs nest deeply; short lists keep examples fast and still cover nil/empty/full
+
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_FIRST_INSTANT = _days_from_civil(0, 1, 1) * 86_400
+_LAST_INSTANT = _days_from_civil(9999, 12, 31) * 86_400 + 86_399
+
+
+def ids() -> st.SearchStrategy[str]:
+    """Valid sandbox and container IDs, including the awkward ones ("-", "a..b", 128 characters)."""
+    return st.from_regex(rf"[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]{{0,{MAX_ID_LENGTH - 1}}}", fullmatch=True)
+
+
+@st.composite
+def go_times(draw: st.DrawFn) -> GoTime:
+    """Instants Go can write: years 0 to 9999 in their own offset, any nanosecond, whole-minute offsets."""
+    offset = draw(st.integers(-(23 * 60 + 59), 23 * 60 + 59)) * 60
+    local = draw(st.integers(_FIRST_INSTANT, _LAST_INSTANT))
+    return GoTime(unix_seconds=local - offset, nanoseconds=draw(st.integers(0, 999_999_999)), utc_offset=offset)
+
+
+def json_values() -> st.SearchStrategy[Any]:
+    """Foreign JSON (cgroups, OCI resources, netlink addresses): no floats, which Python may print differently."""
+    scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | _text
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=MAX_LIST) | st.dictionaries(_text, inner, max_size=3),
+        max_leaves=6,
+    )
+
+
+@functools.cache
+def _for_type(tp: Any, omitempty: bool = False) -> st.SearchStrategy[Any]:  # noqa: PLR0911 - one branch per type
+    origin = get_origin(tp)
+    if origin is Annotated:
+        marker = tp.__metadata__[0]
+        if isinstance(marker, GoInt):
+            return st.integers(marker.min, marker.max)
+        if isinstance(marker, GoFloat32):
+            return st.floats(width=32, allow_nan=False, allow_infinity=False)
+        if isinstance(marker, ForeignJSON):
+            return st.dictionaries(_text, json_values(), max_size=3)
+    if tp is Any:
+        return json_values()
+    if origin in (Union, types.UnionType):
+        (arg,) = [a for a in get_args(tp) if a is not type(None)]
+        return st.none() | _for_type(arg, omitempty)
+    if origin is list:
+        return st.lists(_for_type(get_args(tp)[0]), min_size=int(omitempty), max_size=MAX_LIST)
+    if origin is dict:
+        key, value = get_args(tp)
+        return st.dictionaries(_for_type(key), _for_type(value), min_size=int(omitempty), max_size=3)
+    if origin is set:
+        return st.sets(_for_type(get_args(tp)[0]), min_size=int(omitempty), max_size=4)
+    if tp is str:
+        return _text
+    if tp is bool:
+        return st.booleans()
+    if tp is GoTime:
+        return go_times()
+    if attrs.has(tp):
+        return model_objects(tp)
+    raise TypeError(f"no strategy for {tp!r}")
+
+
+def model_objects(cls: type[T], **overrides: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:
+    """Any model class, every field drawn from its Go type; ``overrides`` fix chosen fields' strategies."""
+    fields = {
+        field.name: overrides[field.name]
+        if field.name in overrides
+        else _for_type(field.type, field.metadata.get(OMITEMPTY, False))
+        for field in attrs.fields(cls)
+    }
+    return st.builds(cls, **fields)
+
+
+def sandbox_states(
+    sandbox_id: str | st.SearchStrategy[str] | None = None, *, max_version: int = CURRENT_PERSIST_VERSION
+) -> st.SearchStrategy[SandboxState]:
+    """SandboxStates a driver accepts: a valid ID (or the one given) and a PersistVersion it can read."""
+    id_strategy = st.just(sandbox_id) if isinstance(sandbox_id, str) else sandbox_id or ids()
+    return model_objects(
+        SandboxState, sandbox_container=id_strategy, persist_version=st.integers(0, max_version)
+    )
+
+
+def container_states() -> st.SearchStrategy[ContainerState]:
+    return model_objects(ContainerState)
+
+
+def container_maps(max_size: int = 4) -> st.SearchStrategy[dict[str, ContainerState]]:
+    """Container ID to state, as ``driver.save`` takes it."""
+    return st.dictionaries(ids(), container_states(), max_size=max_size)
