@@ -15,7 +15,7 @@ from persist_core.cli.progress import MODES
 from persist_core.cli.remove import add_timeout
 from persist_core.cli.snapshot import read_snapshot
 from persist_core.cli.transfer import write_all
-from persist_core.errors import EncodeError, InvalidArgumentError
+from persist_core.errors import EncodeError, InvalidArgumentError, StorageError
 
 EXPORT_HELP = "write sandboxes (default: all) as one JSON document that `persist import` reads"
 IMPORT_HELP = "store every sandbox of an export file (or the given ones), verified after writing"
@@ -90,7 +90,10 @@ def run_export(args: argparse.Namespace) -> int:
         output.write_bytes(data)
     else:
         path = Path(args.output)
-        _write_atomically(path, data)
+        try:
+            _write_atomically(path, data)
+        except OSError as exc:
+            raise StorageError(f"cannot write export file {str(path)!r}: {exc.strerror or exc}") from exc
         destination = str(path)
     containers = sum(len(snapshot.containers) for snapshot in snapshots)
     output.warn(
