@@ -6,19 +6,26 @@ The codec reads this metadata; the classes themselves know nothing about JSON.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 GO_KEY = "persist.go_key"
 OMITEMPTY = "persist.omitempty"
 
+__all__ = ["GO_KEY", "OMITEMPTY", "go", "model"]
+
 T = TypeVar("T")
 
 
-def model(cls: type[T]) -> type[T]:
-    """Declare a Go struct mirror: mutable, slotted, keyword-only (structs have dozens of fields)."""
-    return attrs.define(kw_only=True)(cls)
+if TYPE_CHECKING:
+    # mypy's attrs plugin knows attrs.define by name; through this alias it types the fields and __init__.
+    from attrs import define as model
+else:
+
+    def model(cls: type[T]) -> type[T]:
+        """Declare a Go struct mirror: mutable, slotted, keyword-only (structs have dozens of fields)."""
+        return attrs.define(kw_only=True)(cls)
 
 
 def go(
