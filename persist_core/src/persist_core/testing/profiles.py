@@ -1,0 +1,32 @@
+"""Hypothesis settings for the kit's property and stateful tests.
+
+The kit uses its own named profile rather than the global one, so a project's hypothesis profile for
+its other tests neither slows the kit down nor is changed by it. Choose another profile with
+``$PERSIST_CONFORMANCE_PROFILE`` or the ``hypothesis_profile`` class attribute of the test class.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+#: The default: enough to exercise a driver in seconds, so the whole kit stays well under a minute.
+QUICK = "persist-conformance"
+#: For a release or a nightly job: many more examples and longer operation sequences.
+THOROUGH = "persist-conformance-thorough"
+PROFILE_ENV = "PERSIST_CONFORMANCE_PROFILE"
+
+# Storage is slow and its speed varies with the machine's load; only the bugs found matter here.
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    QUICK, max_examples=15, stateful_step_count=12, deadline=None, suppress_health_check=_SUPPRESS
+)
+settings.register_profile(
+    THOROUGH, max_examples=400, stateful_step_count=50, deadline=None, suppress_health_check=_SUPPRESS
+)
+
+
+def kit_settings(profile: str | None = None) -> settings:
+    """The settings named by ``profile``, else by ``$PERSIST_CONFORMANCE_PROFILE``, else the quick ones."""
+    return settings.get_profile(profile or os.environ.get(PROFILE_ENV) or QUICK)

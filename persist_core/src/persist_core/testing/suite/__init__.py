@@ -1,0 +1,1 @@
+"""The kit's tests, one module per part of the driver contract; ``DriverConformance`` combines them."""

@@ -1,0 +1,114 @@
+"""Random sequences of operations against the driver and against a dict of bytes; both must agree."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from persist_core import codec
+from persist_core.driver import Capability, PersistDriver
+from persist_core.errors import EncodeError, SandboxNotFoundError, StorageError
+from persist_core.model import ContainerState, SandboxState
+from persist_core.testing.remote import Snapshot, snapshot
+from persist_core.testing.samples import UNENCODABLE_SANDBOX_EDITS
+from persist_core.testing.strategies import container_states, ids, sandbox_states
+from persist_core.testing.suite.base import ConformanceBase, describe_difference
+from persist_core.testing.suite.isolation import mutate_containers, mutate_sandbox
+
+#: Few IDs, so that operations keep meeting the same sandboxes and containers.
+SANDBOX_IDS = st.sampled_from(("sb-a", "sb-b", "SB-a", "s" * 128))
+CONTAINER_IDS = st.sampled_from(("c1", "c2", "sb-a", "c" * 128)) | ids()
+CONTAINER_MAPS = st.dictionaries(CONTAINER_IDS, container_states(), max_size=3)
+
+
+def _renamed(sandbox: SandboxState, sandbox_id: str) -> SandboxState:
+    sandbox.sandbox_container = sandbox_id
+    return sandbox
+
+
+SANDBOXES = st.builds(_renamed, sandbox_states(), SANDBOX_IDS)
+
+
+class DriverModelMachine(RuleBasedStateMachine):
+    """The model is what a correct driver holds: sandbox ID to the codec's bytes of the last save."""
+
+    def __init__(self, driver: PersistDriver, fault_injection: bool) -> None:
+        super().__init__()
+        self.driver = driver
+        self.fault_injection = fault_injection
+        for sandbox_id in driver.sandbox_ids():  # each example starts from an empty store
+            driver.destroy(sandbox_id)
+        self.model: dict[str, Snapshot] = {}
+
+    def _expect(self, sandbox_id: str, after: str) -> None:
+        expected = self.model.get(sandbox_id)
+        try:
+            actual = snapshot(self.driver, sandbox_id)
+        except SandboxNotFoundError:
+            assert expected is None, f"load({sandbox_id!r}) raised SandboxNotFoundError after {after}"
+            return
+        assert expected is not None, f"load({sandbox_id!r}) returned a state after {after}; it should not exist"
+        assert actual == expected, f"load({sandbox_id!r}) after {after}: {describe_difference(expected, actual)}"
+
+    @rule(sandbox=SANDBOXES, containers=CONTAINER_MAPS)
+    def save(self, sandbox: SandboxState, containers: dict[str, ContainerState]) -> None:
+        self.driver.save(sandbox, containers)
+        self.model[sandbox.sandbox_container] = (
+            codec.dumps(sandbox),
+            {cid: codec.dumps(state) for cid, state in containers.items()},
+        )
+
+    @rule(
+        sandbox=SANDBOXES,
+        containers=CONTAINER_MAPS,
+        edit=st.sampled_from(sorted(UNENCODABLE_SANDBOX_EDITS)),
+    )
+    def refused_save(self, sandbox: SandboxState, containers: dict[str, ContainerState], edit: str) -> None:
+        UNENCODABLE_SANDBOX_EDITS[edit](sandbox)
+        with pytest.raises(EncodeError):
+            self.driver.save(sandbox, containers)
+        self._expect(sandbox.sandbox_container, f"a refused save ({edit})")
+
+    @precondition(lambda self: self.fault_injection)
+    @rule(sandbox=SANDBOXES, containers=CONTAINER_MAPS)
+    def failing_save(self, sandbox: SandboxState, containers: dict[str, ContainerState]) -> None:
+        cast(Any, self.driver).fail_next("save", StorageError("injected by the stateful test"))
+        with pytest.raises(StorageError):
+            self.driver.save(sandbox, containers)
+        self._expect(sandbox.sandbox_container, "an injected save failure")
+
+    @rule(sandbox_id=SANDBOX_IDS)
+    def load(self, sandbox_id: str) -> None:
+        self._expect(sandbox_id, "the operations so far")
+
+    @rule(sandbox_id=SANDBOX_IDS)
+    def load_and_mutate(self, sandbox_id: str) -> None:
+        try:
+            sandbox, containers = self.driver.load(sandbox_id)
+        except SandboxNotFoundError:
+            assert sandbox_id not in self.model, f"load({sandbox_id!r}) raised SandboxNotFoundError"
+            return
+        mutate_sandbox(sandbox)
+        mutate_containers(containers)
+        self._expect(sandbox_id, "mutating loaded objects")
+
+    @rule(sandbox_id=SANDBOX_IDS)
+    def destroy(self, sandbox_id: str) -> None:
+        self.driver.destroy(sandbox_id)
+        self.model.pop(sandbox_id, None)
+
+    @invariant()
+    def listing_matches(self) -> None:
+        listed = self.driver.sandbox_ids()
+        assert listed == sorted(self.model), f"sandbox_ids() is {listed}, the model holds {sorted(self.model)}"
+
+
+class StatefulTests(ConformanceBase):
+    def test_random_operations_match_a_model(self, driver: PersistDriver) -> None:
+        fault_injection = Capability.FAULT_INJECTION in self.capabilities_of(driver)
+        # hypothesis accepts any factory of machines here; its annotation names only the class.
+        factory = cast("type[RuleBasedStateMachine]", lambda: DriverModelMachine(driver, fault_injection))
+        run_state_machine_as_test(factory, settings=self.hypothesis_settings())
