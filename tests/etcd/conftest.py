@@ -8,24 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from persist_etcd.testing import EtcdCluster, EtcdUnavailable, find_etcd
+from etcd_helpers import start_cluster
+from persist_etcd.testing import EtcdCluster
 
 from persist_etcd import EtcdDriver
-
-NO_ETCD = "etcd binary not found: run persist_etcd/ci/install-etcd.sh (apt-get install -y etcd-server)"
-
-
-def start_cluster(base_dir: Path, size: int, extra_args: tuple[str, ...] = ()) -> EtcdCluster:
-    if find_etcd() is None:
-        pytest.skip(NO_ETCD)
-    try:
-        return EtcdCluster(base_dir, size, extra_args=extra_args).start()
-    except EtcdUnavailable as exc:
-        pytest.fail(f"etcd is installed but would not start: {exc}")
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import etcd3gw
+import pytest
 from persist_etcd.gateway import b64, parse_kvs
 from persist_etcd.keys import range_end
+from persist_etcd.testing import EtcdCluster, EtcdUnavailable, find_etcd
+
+NO_ETCD = "etcd binary not found: run persist_etcd/ci/install-etcd.sh (apt-get install -y etcd-server)"
+
+
+def start_cluster(base_dir: Path, size: int, extra_args: tuple[str, ...] = ()) -> EtcdCluster:
+    if find_etcd() is None:
+        pytest.skip(NO_ETCD)
+    try:
+        return EtcdCluster(base_dir, size, extra_args=extra_args).start()
+    except EtcdUnavailable as exc:
+        pytest.fail(f"etcd is installed but would not start: {exc}")
 
 
 def client(endpoint: str) -> etcd3gw.Etcd3Client:

@@ -60,7 +60,18 @@ class _Endpoint:
 
 
 def _message(exc: BaseException) -> str:
-    """etcd's own words where the gateway gave them, else the exception's (shortened) text."""
+    """A short reason: etcd's own words where the gateway gave them, else what went wrong on the wire."""
+    cause: BaseException | None = exc
+    while cause is not None:  # etcd3gw re-raises requests' errors as text; the original is the context
+        if isinstance(cause, requests.exceptions.SSLError):
+            return f"TLS error: {cause}"[:300]
+        if isinstance(cause, requests.exceptions.ConnectTimeout):
+            return "connecting timed out"
+        if isinstance(cause, requests.exceptions.Timeout):
+            return "no answer in time"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
     detail = getattr(exc, "detail_text", None)
     if detail:
         try:
@@ -69,7 +80,8 @@ def _message(exc: BaseException) -> str:
             return str(detail)[:300]
         if isinstance(parsed, dict):
             return str(parsed.get("message") or parsed.get("error") or detail)[:300]
-    return (str(exc) or type(exc).__name__)[:300]
+    text = str(exc)
+    return "connection refused" if "Connection refused" in text else (text or type(exc).__name__)[:300]
 
 
 def _grpc_code(exc: BaseException) -> int | None:

@@ -1,0 +1,125 @@
+"""A three-member cluster losing members: one down is survived, two down is a clear error, and a
+restart brings everything back with nothing lost that a save acknowledged."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from etcd_helpers import client, start_cluster
+from persist_core.errors import BackendUnavailableError
+from persist_core.model import SandboxState
+from persist_etcd.testing import EtcdCluster, EtcdMember
+
+from persist_etcd import EtcdDriver
+
+SANDBOXES = [f"sb{index}" for index in range(4)]
+
+
+@pytest.fixture
+def three_members(tmp_path: Path) -> Iterator[EtcdCluster]:
+    cluster = start_cluster(tmp_path, 3)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def leader(cluster: EtcdCluster) -> EtcdMember:
+    for member in cluster.members:
+        status = client(member.client_url).status()
+        if status["leader"] == status["header"]["member_id"]:
+            return member
+    raise AssertionError("the cluster has no leader")
+
+
+def version(driver: EtcdDriver, sandbox_id: str) -> int:
+    return int(driver.load(sandbox_id)[0].state.removeprefix("v"))
+
+
+def save(driver: EtcdDriver, sandbox_id: str, number: int) -> None:
+    driver.save(SandboxState(sandbox_container=sandbox_id, state=f"v{number}"), {})
+
+
+def test_the_driver_survives_one_member_and_fails_clearly_without_quorum(three_members: EtcdCluster) -> None:
+    driver = EtcdDriver(endpoints=three_members.endpoints, prefix="/fault", timeout=10)
+    acknowledged: dict[str, int] = {}
+    attempted: dict[str, set[int]] = {sid: set() for sid in SANDBOXES}
+    counter = iter(range(1, 1_000_000))
+
+    def save_all(target: EtcdDriver) -> None:
+        for sandbox_id in SANDBOXES:
+            number = next(counter)
+            attempted[sandbox_id].add(number)
+            save(target, sandbox_id, number)
+            acknowledged[sandbox_id] = number
+            assert version(target, sandbox_id) == number
+
+    save_all(driver)
+
+    # One member (the leader: an election follows) stops while a writer keeps saving and loading.
+    member_stopped = threading.Event()
+    done = threading.Event()
+    failures: list[BaseException] = []
+    rounds_after_stop = 0
+
+    def writer() -> None:
+        nonlocal rounds_after_stop
+        try:
+            while rounds_after_stop < 3:
+                stopped_before = member_stopped.is_set()
+                save_all(driver)
+                rounds_after_stop += stopped_before
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+        finally:
+            done.set()
+
+    first_down = leader(three_members)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    time.sleep(0.2)  # let the writer get going before the stop
+    first_down.stop()
+    member_stopped.set()
+    assert done.wait(120), "the writer made no progress after a member stopped"
+    thread.join()
+    assert not failures, f"a save or load failed with one member of three down: {failures[0]!r}"
+    with driver.lock("sb0", timeout=30):
+        save_all(driver)
+
+    # A second member stops: no quorum. Every operation fails with the clear error, in bounded time.
+    second_down = next(member for member in three_members.members if member.running)
+    second_down.stop()
+    impatient = EtcdDriver(endpoints=three_members.endpoints, prefix="/fault", timeout=2)
+    started = time.monotonic()
+    number = next(counter)
+    attempted["sb1"].add(number)
+    with pytest.raises(BackendUnavailableError) as caught:
+        save(impatient, "sb1", number)
+    for endpoint in three_members.endpoints:
+        assert endpoint in str(caught.value)
+    with pytest.raises(BackendUnavailableError):
+        impatient.load("sb0")
+    with pytest.raises(BackendUnavailableError):
+        impatient.sandbox_ids()
+    with pytest.raises(BackendUnavailableError):
+        impatient.lock("sb0", timeout=30).acquire()
+    assert time.monotonic() - started < 4 * (2 + 10), "operations without quorum must give up, not hang"
+
+    # Both come back: everything acknowledged is there, and the driver works again.
+    first_down.start()
+    second_down.start()
+    three_members.wait_ready()
+    for sandbox_id in SANDBOXES:
+        stored = version(driver, sandbox_id)
+        # The last acknowledged save, or a later one whose answer was lost when the quorum went.
+        assert stored == acknowledged[sandbox_id] or (
+            stored in attempted[sandbox_id] and stored > acknowledged[sandbox_id]
+        )
+    assert sorted(driver.sandbox_ids()) == SANDBOXES
+    save_all(driver)
+    with impatient.lock("sb0", timeout=30):
+        pass
