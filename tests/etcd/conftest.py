@@ -1,4 +1,4 @@
-"""Fixtures: a one-member etcd on loopback for the whole session, a fresh key prefix per test.
+"""Fixtures: etcd on loopback (one member for the session, three for fault tests), a fresh prefix per test.
 
 Without the etcd binary every test here skips, saying what to install; CI installs it
 (persist_etcd/ci/install-etcd.sh), so there they run.
@@ -8,13 +8,39 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from etcd_helpers import start_cluster
-from persist_etcd.testing import EtcdCluster
+from persist_etcd.testing import EtcdCluster, EtcdUnavailable, find_etcd
 
 from persist_etcd import EtcdDriver
+
+NO_ETCD = "etcd binary not found: run persist_etcd/ci/install-etcd.sh (apt-get install -y etcd-server)"
+
+
+def start_cluster(base_dir: Path, size: int, extra_args: tuple[str, ...] = ()) -> EtcdCluster:
+    if find_etcd() is None:
+        pytest.skip(NO_ETCD)
+    try:
+        return EtcdCluster(base_dir, size, extra_args=extra_args).start()
+    except EtcdUnavailable as exc:
+        pytest.fail(f"etcd is installed but would not start: {exc}")
+
+
+@pytest.fixture
+def start_etcd(tmp_path: Path) -> Iterator[Callable[..., EtcdCluster]]:
+    """Start a cluster of this test's own (``size`` members, extra etcd flags); stopped after the test."""
+    clusters: list[EtcdCluster] = []
+
+    def start(size: int = 1, extra_args: tuple[str, ...] = ()) -> EtcdCluster:
+        cluster = start_cluster(tmp_path / f"etcd{len(clusters)}", size, extra_args)
+        clusters.append(cluster)
+        return cluster
+
+    yield start
+    for cluster in clusters:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

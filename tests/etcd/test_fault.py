@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from etcd_helpers import client, start_cluster
 from persist_core.errors import BackendUnavailableError
 from persist_core.model import SandboxState
-from persist_etcd.testing import EtcdCluster, EtcdMember
+from persist_etcd.testing import EtcdCluster, EtcdMember, member_client
 
 from persist_etcd import EtcdDriver
 
@@ -20,17 +18,13 @@ SANDBOXES = [f"sb{index}" for index in range(4)]
 
 
 @pytest.fixture
-def three_members(tmp_path: Path) -> Iterator[EtcdCluster]:
-    cluster = start_cluster(tmp_path, 3)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+def three_members(start_etcd: Callable[..., EtcdCluster]) -> EtcdCluster:
+    return start_etcd(3)
 
 
 def leader(cluster: EtcdCluster) -> EtcdMember:
     for member in cluster.members:
-        status = client(member.client_url).status()
+        status = member_client(member.client_url).status()
         if status["leader"] == status["header"]["member_id"]:
             return member
     raise AssertionError("the cluster has no leader")

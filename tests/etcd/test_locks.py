@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from etcd_helpers import raw_range
 from persist_core.errors import LockTimeoutError
+from persist_etcd.testing import raw_range
 
 from persist_etcd import EtcdDriver
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from importlib.resources import files
 
 import pytest
-from etcd_helpers import raw_put, raw_range
 from persist_core.errors import CorruptStateError, SandboxNotFoundError
 from persist_core.model import ContainerState, SandboxState
+from persist_etcd.testing import raw_put, raw_range
 
 from persist_core import codec
 from persist_etcd import EtcdDriver
