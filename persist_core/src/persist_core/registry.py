@@ -79,6 +79,12 @@ def _construct(name: str, factory: DriverFactory, options: dict[str, Any]) -> Pe
 def _load_plugin(name: str) -> DriverFactory:
     from stevedore import DriverManager  # imported on first use: it is not needed to name drivers
     from stevedore.exception import MultipleMatches, NoMatches
+    from stevedore.extension import ExtensionManager
+
+    # stevedore remembers a group's entry points for the life of the process; forget them so that it
+    # agrees with available_drivers() about plugins that appeared on sys.path since (its own cache of
+    # the scan, keyed by sys.path and file times, keeps this cheap).
+    ExtensionManager.ENTRY_POINT_CACHE.pop(ENTRY_POINT_GROUP, None)
 
     failures: list[BaseException] = []
 

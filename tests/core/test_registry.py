@@ -1,0 +1,194 @@
+"""Drivers are found by entry point, loaded one at a time, and a broken plugin breaks only itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import persist_core
+from persist_core import available_drivers, get_driver, register_driver, unregister_driver
+from persist_core.errors import DriverLoadError, DriverNotFoundError, InvalidArgumentError, PersistError
+from persist_memory import MemoryDriver
+
+
+def _plugin_dist(root: Path, dist: str, entry_points: dict[str, str], modules: dict[str, str]) -> Path:
+    """A minimal installed distribution (dist-info on a sys.path entry) declaring persist drivers."""
+    info = root / f"{dist}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[persist.drivers]\n{lines}\n")
+    for name, source in modules.items():
+        (root / f"{name}.py").write_text(textwrap.dedent(source))
+    return root
+
+
+@pytest.fixture
+def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = _plugin_dist(
+        tmp_path,
+        "persist-thirdparty",
+        {
+            "thirdparty": "tp_good:GoodDriver",
+            "tp-missing": "tp_not_installed:Driver",
+            "tp-crashes": "tp_crash:CrashingDriver",
+            "tp-wrong": "tp_wrong:not_a_driver",
+            "tp-picky": "tp_picky:PickyDriver",
+        },
+        {
+            "tp_good": """
+                from persist_memory import MemoryDriver
+                class GoodDriver(MemoryDriver):
+                    name = "thirdparty"
+            """,
+            "tp_crash": """
+                class CrashingDriver:
+                    def __init__(self, **options):
+                        raise RuntimeError("cannot reach the database")
+            """,
+            "tp_wrong": """
+                def not_a_driver(**options):
+                    return object()
+            """,
+            "tp_picky": """
+                from persist_core.errors import InvalidArgumentError
+                def PickyDriver(**options):
+                    raise InvalidArgumentError("option 'root' must be absolute")
+            """,
+        },
+    )
+    monkeypatch.syspath_prepend(str(root))
+    return root
+
+
+def test_installed_drivers_are_listed() -> None:
+    assert {"fs", "memory", "rootlessfs"} <= set(available_drivers())
+    assert available_drivers() == sorted(available_drivers())
+
+
+def test_listing_imports_no_plugin() -> None:
+    code = (
+        "import sys, persist_core; names = persist_core.available_drivers(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('persist_fs', 'persist_memory', 'persist_etcd'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_getting_one_driver_imports_only_that_plugin() -> None:
+    code = (
+        "import sys, persist_core; persist_core.get_driver('memory'); "
+        "print(sorted(m for m in sys.modules if m.startswith(('persist_fs', 'persist_etcd'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_get_driver_passes_options_and_options_reopen_the_store() -> None:
+    driver = get_driver("memory", namespace="registry-test")
+    assert isinstance(driver, MemoryDriver)
+    assert driver.name == "memory"
+    assert driver.options == {"namespace": "registry-test"}
+    again = get_driver(driver.name, **driver.options)
+    assert again is not driver
+    from persist_core.model import SandboxState
+
+    driver.save(SandboxState(sandbox_container="s", persist_version=2), {})
+    assert again.sandbox_ids() == ["s"]
+    again.destroy("s")
+
+
+def test_unknown_driver_lists_installed_and_says_how_to_install() -> None:
+    with pytest.raises(DriverNotFoundError) as info:
+        get_driver("nosuch")
+    message = str(info.value)
+    assert "'nosuch'" in message and "memory" in message and "pip install" in message
+    assert isinstance(info.value, LookupError)
+
+
+def test_third_party_plugin_is_found_by_entry_point(third_party: Path) -> None:
+    assert {"thirdparty", "tp-missing", "tp-crashes"} <= set(available_drivers())
+    driver = get_driver("thirdparty")
+    assert type(driver).__name__ == "GoodDriver"
+
+
+def test_broken_plugins_fail_alone_with_the_cause_chained(third_party: Path) -> None:
+    with pytest.raises(DriverLoadError, match="'tp-missing' failed to import") as missing:
+        get_driver("tp-missing")
+    assert isinstance(missing.value.__cause__, ImportError)
+    with pytest.raises(DriverLoadError, match="cannot reach the database") as crashing:
+        get_driver("tp-crashes")
+    assert isinstance(crashing.value.__cause__, RuntimeError)
+    with pytest.raises(DriverLoadError, match="not a PersistDriver"):
+        get_driver("tp-wrong")
+    with pytest.raises(InvalidArgumentError, match="must be absolute"):  # the plugin's own clear error
+        get_driver("tp-picky")
+    # the broken ones break neither listing nor other drivers
+    assert "tp-missing" in available_drivers()
+    assert isinstance(get_driver("memory"), MemoryDriver)
+    assert get_driver("thirdparty").name == "thirdparty"
+
+
+def test_registered_factory_wins_over_entry_point_and_can_be_undone() -> None:
+    mine = MemoryDriver()
+    assert register_driver("memory", lambda **options: mine) is None
+    try:
+        assert get_driver("memory") is mine
+        assert "memory" in available_drivers()
+    finally:
+        unregister_driver("memory")
+    assert get_driver("memory") is not mine
+
+
+def test_register_returns_the_previous_factory() -> None:
+    first = MemoryDriver()
+
+    def factory(**options: object) -> MemoryDriver:
+        return first
+
+    register_driver("in-process", factory)
+    try:
+        assert "in-process" in available_drivers()
+        assert register_driver("in-process", MemoryDriver) is factory
+        assert isinstance(get_driver("in-process"), MemoryDriver)
+    finally:
+        unregister_driver("in-process")
+    assert "in-process" not in available_drivers()
+    with pytest.raises(InvalidArgumentError):
+        register_driver("", MemoryDriver)
+
+
+def test_default_driver_honours_environment_then_privileges(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def recorder(name: str) -> object:
+        def factory(**options: object) -> MemoryDriver:
+            seen.append(name)
+            return MemoryDriver()
+
+        return factory
+
+    for name in ("fs", "rootlessfs", "custom"):
+        monkeypatch.setitem(persist_core.registry._registered, name, recorder(name))  # type: ignore[arg-type]
+    monkeypatch.setenv("PERSIST_DRIVER", "custom")
+    get_driver()
+    monkeypatch.delenv("PERSIST_DRIVER")
+    monkeypatch.setattr("os.geteuid", lambda: 0)
+    get_driver()
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    get_driver()
+    assert seen == ["custom", "fs", "rootlessfs"]
+
+
+def test_every_error_is_a_persist_error() -> None:
+    import inspect
+
+    from persist_core import errors
+
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if c.__module__ == errors.__name__]
+    assert len(classes) >= 10
+    assert all(issubclass(c, PersistError) for c in classes)
