@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from persist_core.errors import InvalidArgumentError
 
@@ -50,6 +52,9 @@ def test_bad_endpoints_are_named(endpoints: object) -> None:
         ({"client_cert": "/c.pem"}, "client_key"),
         ({"user": "root"}, "password"),
         ({"ca_cert": ""}, "ca_cert"),
+        ({"timeout": "soon"}, "timeout"),
+        ({"user": "u", "password": "p", "password_file": "/p"}, "not both"),
+        ({"user": "u", "password_file": "/nonexistent/password"}, "/nonexistent/password"),
     ],
 )
 def test_bad_options_are_named(options: dict[str, object], message: str) -> None:
@@ -92,3 +97,16 @@ def test_defaults() -> None:
         "timeout": 5.0,
     }
     assert EtcdDriver(prefix="/").options["prefix"] == "/"
+
+
+def test_numbers_may_come_as_strings_from_the_command_line() -> None:
+    options = EtcdDriver(lock_ttl="7", timeout="2.5").options  # type: ignore[arg-type]
+    assert (options["lock_ttl"], options["timeout"]) == (7, 2.5)
+
+
+def test_a_password_file_keeps_the_secret_out_of_options(tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\n")
+    options = EtcdDriver(user="u", password_file=str(secret)).options
+    assert options["password_file"] == str(secret)
+    assert "s3cret" not in repr(options)

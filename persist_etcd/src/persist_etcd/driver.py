@@ -75,6 +75,7 @@ class EtcdDriver(PersistDriver):
         client_key: str | None = None,
         user: str | None = None,
         password: str | None = None,
+        password_file: str | None = None,
     ) -> None:
         self._options = EtcdOptions.parse(
             endpoints=endpoints,
@@ -86,6 +87,7 @@ class EtcdDriver(PersistDriver):
             client_key=client_key,
             user=user,
             password=password,
+            password_file=password_file,
         )
         self._layout = Layout(self._options.prefix)
         self._gateway = Gateway(self._options)

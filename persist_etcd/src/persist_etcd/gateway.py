@@ -107,6 +107,7 @@ class Gateway:
 
     def __init__(self, options: EtcdOptions) -> None:
         self.options = options
+        self._password = options.secret()  # read once: a password_file that vanishes later does no harm
         self._endpoints = [self._endpoint(url) for url in options.endpoints]
         self._preferred = 0
         self._guard = threading.Lock()
@@ -154,7 +155,7 @@ class Gateway:
         with endpoint.token_lock:
             result = client.post(
                 client.get_url("/auth/authenticate"),
-                json={"name": self.options.user, "password": self.options.password},
+                json={"name": self.options.user, "password": self._password},
             )
             endpoint.session.headers["Authorization"] = str(result["token"])
 

@@ -56,9 +56,16 @@ def parse_prefix(value: str) -> str:
 
 
 def _positive_number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) or value <= 0:
+    """A number of seconds > 0; a numeric string counts too, since ``persist -o timeout=2`` passes strings."""
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or math.isnan(number) or number <= 0:
         raise InvalidArgumentError(f"etcd {what} must be a number > 0 seconds, got {value!r}")
-    return float(value)
+    return float(number)
 
 
 def _lock_ttl(value: Any) -> int:
@@ -87,6 +94,7 @@ class EtcdOptions:
     client_key: str | None = None
     user: str | None = None
     password: str | None = None
+    password_file: str | None = None
 
     @classmethod
     def parse(
@@ -101,11 +109,14 @@ class EtcdOptions:
         client_key: str | None = None,
         user: str | None = None,
         password: str | None = None,
+        password_file: str | None = None,
     ) -> EtcdOptions:
         if (client_cert is None) != (client_key is None):
             raise InvalidArgumentError("etcd client_cert and client_key go together: give both or neither")
-        if (user is None) != (password is None):
-            raise InvalidArgumentError("etcd user and password go together: give both or neither")
+        if password is not None and password_file is not None:
+            raise InvalidArgumentError("give etcd password or password_file, not both")
+        if (user is None) != (password is None and password_file is None):
+            raise InvalidArgumentError("etcd user and password (or password_file) go together: give both or neither")
         return cls(
             endpoints=parse_endpoints(endpoints),
             prefix=parse_prefix(prefix),
@@ -116,7 +127,18 @@ class EtcdOptions:
             client_key=_optional_str(client_key, "client_key"),
             user=_optional_str(user, "user"),
             password=_optional_str(password, "password"),
+            password_file=_optional_str(password_file, "password_file"),
         )
+
+    def secret(self) -> str | None:
+        """The password, read from ``password_file`` when given (so it stays out of ``options``)."""
+        if self.password_file is None:
+            return self.password
+        try:
+            with open(self.password_file, encoding="utf-8") as file:
+                return file.read().rstrip("\r\n")
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot read etcd password_file {self.password_file!r}: {exc}") from exc
 
     def as_dict(self) -> dict[str, Any]:
         """Keyword options that re-open the same store; unset TLS and auth options are left out."""
@@ -126,7 +148,7 @@ class EtcdOptions:
             "lock_ttl": self.lock_ttl,
             "timeout": self.timeout,
         }
-        for name in ("ca_cert", "client_cert", "client_key", "user", "password"):
+        for name in ("ca_cert", "client_cert", "client_key", "user", "password", "password_file"):
             value = getattr(self, name)
             if value is not None:
                 options[name] = value
