@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from persist_core.model import ContainerState, GoTime, SandboxState
 
 from persist_core import codec
-from persist_core.model import ContainerState, GoTime, SandboxState
 
 KATA = Path(__file__).resolve().parents[2] / "persist_core/src/persist_core/testing/kata"
 
@@ -21,8 +21,8 @@ CLASSES = {"persistapi.SandboxState": SandboxState, "persistapi.ContainerState":
 
 def _resolve(document: Any, pointer: str) -> Any:
     """RFC 6901: walk a JSON pointer; KeyError/IndexError when it does not exist."""
-    for token in pointer.split("/")[1:] if pointer else []:
-        token = token.replace("~1", "/").replace("~0", "~")
+    for escaped in pointer.split("/")[1:] if pointer else []:
+        token = escaped.replace("~1", "/").replace("~0", "~")
         document = document[int(token)] if isinstance(document, list) else document[token]
     return document
 
@@ -64,7 +64,7 @@ def test_spot_values_hold_after_decoding(rel: str) -> None:
 @pytest.mark.parametrize("rel", FILES)
 def test_raw_bytes_match_go(rel: str) -> None:
     spec = VALUES["files"][rel]
-    data, obj = _decoded(rel)
+    _, obj = _decoded(rel)
     out = codec.dumps(obj)
     for fragment in spec.get("raw_contains", []):
         assert fragment.encode() in out, fragment
@@ -74,7 +74,6 @@ def test_raw_bytes_match_go(rel: str) -> None:
 def _attr_path(obj: Any, pointer: str) -> Any:
     """Follow a JSON pointer through the Python objects, mapping Go keys to attributes."""
     import attrs
-
     from persist_core.model._fields import GO_KEY
 
     for token in pointer.split("/")[1:]:

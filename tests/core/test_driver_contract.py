@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
-
-from persist_core import CURRENT_PERSIST_VERSION, PersistDriver, Record, StoredSandbox, codec
 from persist_core.driver import Release
 from persist_core.errors import (
     CorruptStateError,
@@ -17,6 +15,8 @@ from persist_core.errors import (
     UnsupportedVersionError,
 )
 from persist_core.model import ContainerState, Process, SandboxState
+
+from persist_core import CURRENT_PERSIST_VERSION, PersistDriver, Record, StoredSandbox, codec
 
 
 class RecordingDriver(PersistDriver):
@@ -111,11 +111,11 @@ def test_newer_versions_are_refused_both_ways() -> None:
 def test_load_decodes_fresh_objects_sorted_by_container_and_names_corrupt_records() -> None:
     driver = RecordingDriver()
     driver.save(SandboxState(sandbox_container="s"), {"b": ContainerState(state="b"), "a": ContainerState()})
-    sandbox, containers = driver.load("s")
+    _, containers = driver.load("s")
     assert list(containers) == ["a", "b"]
     assert driver.load("s")[1]["b"] is not containers["b"]
     driver.stored["s"][1]["a"] = b'{"State":'
-    with pytest.raises(CorruptStateError, match="^rec/s/a: not valid JSON"):
+    with pytest.raises(CorruptStateError, match=r"^rec/s/a: not valid JSON"):
         driver.load("s")
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from persist_core.model import GoTime
 from persist_core.testing.strategies import go_times
 
@@ -34,7 +33,8 @@ def test_zero_time_is_gos_zero() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2025-03-14", "2025-03-14T09:26:53", "2025-03-14t09:26:53Z", "2023-02-29T00:00:00Z", "2025-01-01T24:00:00Z"]
+    "text",
+    ["2025-03-14", "2025-03-14T09:26:53", "2025-03-14t09:26:53Z", "2023-02-29T00:00:00Z", "2025-01-01T24:00:00Z"],
 )
 def test_invalid_text_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="time"):
@@ -52,7 +52,7 @@ def test_datetime_conversion_keeps_offset_and_drops_only_sub_microseconds() -> N
 def test_now_is_utc_and_recent() -> None:
     now = GoTime.now()
     assert now.utc_offset == 0
-    assert abs(now.to_datetime() - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
+    assert abs(now.to_datetime() - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
 
 
 @given(go_times())

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from persist_core import get_driver
 from persist_core.errors import (
     EncodeError,
     InvalidArgumentError,
@@ -15,6 +13,8 @@ from persist_core.errors import (
     StorageError,
 )
 from persist_core.model import ContainerState, Mount, Process, SandboxState
+
+from persist_core import get_driver
 from persist_memory import MemoryDriver
 
 
@@ -108,9 +108,12 @@ def test_two_exclusive_holders_exclude_each_other_in_one_thread() -> None:
     driver = MemoryDriver()
     with driver.lock("s"), pytest.raises(LockTimeoutError):
         driver.lock("s", timeout=0).acquire()
-    with driver.lock("s", exclusive=False), driver.lock("s", exclusive=False, timeout=0):
-        with pytest.raises(LockTimeoutError):
-            driver.lock("s", timeout=0.01).acquire()
+    with (
+        driver.lock("s", exclusive=False),
+        driver.lock("s", exclusive=False, timeout=0),
+        pytest.raises(LockTimeoutError),
+    ):
+        driver.lock("s", timeout=0.01).acquire()
     with driver.lock("s", timeout=0):  # everything was released
         pass
 

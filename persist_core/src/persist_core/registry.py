@@ -12,8 +12,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-from persist_core.errors import DriverLoadError, DriverNotFoundError, InvalidArgumentError, PersistError
 from persist_core.driver import PersistDriver
+from persist_core.errors import DriverLoadError, DriverNotFoundError, InvalidArgumentError, PersistError
 
 ENTRY_POINT_GROUP = "persist.drivers"
 DEFAULT_DRIVER_ENV = "PERSIST_DRIVER"
@@ -93,7 +93,7 @@ def _load_plugin(name: str) -> DriverFactory:
         failures.append(exc)
 
     try:
-        manager = DriverManager(
+        manager: Any = DriverManager(
             namespace=ENTRY_POINT_GROUP,
             name=name,
             invoke_on_load=False,

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import attrs
-
-from persist_core import Capability, PersistDriver, Record, StoredSandbox
 from persist_core.errors import InvalidArgumentError, SandboxNotFoundError
 from persist_core.rwlock import SharedExclusiveLock
+
+from persist_core import Capability, PersistDriver, Record, StoredSandbox
 
 OPERATIONS = ("save", "load", "destroy", "lock", "sandbox_ids")
 
@@ -70,7 +70,8 @@ class MemoryDriver(PersistDriver):
     def fail_next(self, operation: str, exc: BaseException) -> None:
         """Make the next ``operation`` (save, load, destroy, lock, sandbox_ids) raise ``exc``, changing nothing."""
         if operation not in OPERATIONS:
-            raise InvalidArgumentError(f"cannot inject a fault into {operation!r}; choose one of {', '.join(OPERATIONS)}")
+            choices = ", ".join(OPERATIONS)
+            raise InvalidArgumentError(f"cannot inject a fault into {operation!r}; choose one of {choices}")
         if not isinstance(exc, BaseException):
             raise InvalidArgumentError(f"fail_next needs an exception instance, got {exc!r}")
         with self._faults_guard:

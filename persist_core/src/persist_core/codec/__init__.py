@@ -109,5 +109,5 @@ def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
         raise CorruptStateError(f"{where}not valid JSON: {exc}") from exc
     try:
         return _fast.structure(document, cls)
-    except Exception as exc:  # noqa: BLE001 - every structuring failure means the record is corrupt
+    except Exception as exc:
         raise CorruptStateError(f"{where}not a valid {cls.__name__}: {_explain(document, cls)}") from exc

@@ -251,11 +251,9 @@ class _Hooks:
     def structure_model(self, cls: type) -> StructureFn:
         fields = attrs.fields(cls)
         keys = {f.name: f.metadata[GO_KEY] for f in fields}
-        inner = make_dict_structure_fn(
-            cls,
-            self.c,
-            _cattrs_detailed_validation=self.c.detailed_validation,
-            **{name: override(rename=key) for name, key in keys.items()},
+        renames: dict[str, Any] = {name: override(rename=key) for name, key in keys.items()}
+        inner: StructureFn = make_dict_structure_fn(
+            cls, self.c, _cattrs_detailed_validation=self.c.detailed_validation, **renames
         )
         known = set(keys.values())
         folded = {key.lower(): key for key in known}
@@ -265,11 +263,10 @@ class _Hooks:
             if type(value) is not dict:
                 raise ValueError(f"expected an object for {cls.__name__}, got {_json_type(value)}")
             clean: dict[str, Any] = {}
-            for key, item in value.items():
-                if key not in known:
-                    key = folded.get(key.lower())  # Go matches keys case-insensitively
-                    if key is None:
-                        continue  # Go ignores unknown keys
+            for written, item in value.items():
+                key = written if written in known else folded.get(written.lower())  # Go folds case
+                if key is None:
+                    continue  # Go ignores unknown keys
                 if item is None and key not in nullable:
                     clean.pop(key, None)  # null into a non-pointer field leaves Go's zero value
                     continue
@@ -282,7 +279,8 @@ class _Hooks:
         fields = attrs.fields(cls)
         # cattrs' omit_if_default would move omitted keys to the end; Go keeps field order, so
         # omitempty is applied afterwards by deleting keys from the ordered document.
-        inner = make_dict_unstructure_fn(cls, self.c, **{f.name: override(rename=f.metadata[GO_KEY]) for f in fields})
+        renames: dict[str, Any] = {f.name: override(rename=f.metadata[GO_KEY]) for f in fields}
+        inner: UnstructureFn = make_dict_unstructure_fn(cls, self.c, **renames)
         omitempty = [f for f in fields if f.metadata[OMITEMPTY]]
         # A nil pointer is omitted; a slice or map is omitted when nil or empty.
         drop_if_empty = [

@@ -34,6 +34,7 @@ Uint64 = Annotated[int, GoInt("uint64", 0, 2**64 - 1)]
 FileMode = Annotated[int, GoInt("os.FileMode", 0, 2**32 - 1)]
 Float32 = Annotated[float, GoFloat32()]
 
+
 @attrs.frozen
 class ForeignJSON:
     """Marks a foreign struct (OCI, runc cgroups, netlink) kept as the JSON it was decoded from.

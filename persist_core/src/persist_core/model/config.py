@@ -7,6 +7,7 @@ from persist_core.model._gotypes import Float32, Int, Int64, JSONObject, JSONVal
 @model
 class HypervisorConfig:
     """Subset of the sandbox hypervisor configuration saved for restore."""
+
     kernel_path: str = go("KernelPath", "")
     image_path: str = go("ImagePath", "")
     initrd_path: str = go("InitrdPath", "")
@@ -72,12 +73,14 @@ class HypervisorConfig:
 @model
 class KataAgentConfig:
     """Agent connection settings."""
+
     long_live_conn: bool = go("LongLiveConn", False)
 
 
 @model
 class ShimConfig:
     """Legacy shim settings; current kata never fills it (always null)."""
+
     path: str = go("Path", "")
     debug: bool = go("Debug", False)
 
@@ -85,6 +88,7 @@ class ShimConfig:
 @model
 class NetworkConfig:
     """Sandbox network configuration."""
+
     network_id: str = go("NetworkID", "")
     network_created: bool = go("NetworkCreated", False)
     disable_new_network: bool = go("DisableNewNetwork", False)
@@ -94,6 +98,7 @@ class NetworkConfig:
 @model
 class ContainerConfig:
     """Per-container config kept so updates can be replayed."""
+
     annotations: dict[str, str] | None = go("Annotations", None)
     resources: JSONObject = go("Resources", factory=dict)
     id: str = go("ID", "")
@@ -103,6 +108,7 @@ class ContainerConfig:
 @model
 class SandboxConfig:
     """Sandbox configuration snapshot."""
+
     cgroups: JSONValue = go("cgroups", None)
     kata_agent_config: KataAgentConfig | None = go("KataAgentConfig", None, omitempty=True)
     kata_shim_config: ShimConfig | None = go("KataShimConfig", None)

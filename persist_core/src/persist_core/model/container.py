@@ -8,6 +8,7 @@ from persist_core.model.gotime import GoTime
 @model
 class DeviceMap:
     """Link between a sandbox device and its path inside one container."""
+
     id: str = go("ID", "")
     container_path: str = go("ContainerPath", "")
     file_mode: FileMode = go("FileMode", 0)
@@ -19,6 +20,7 @@ class DeviceMap:
 @model
 class Mount:
     """A container mount."""
+
     source: str = go("Source", "")
     destination: str = go("Destination", "")
     type: str = go("Type", "")
@@ -31,6 +33,7 @@ class Mount:
 @model
 class RootfsState:
     """Container rootfs facts."""
+
     block_device_id: str = go("BlockDeviceID", "")
     fs_type: str = go("FsType", "")
 
@@ -38,6 +41,7 @@ class RootfsState:
 @model
 class Process:
     """Host-side view of the container process."""
+
     start_time: GoTime = go("StartTime", GoTime.ZERO)
     token: str = go("Token", "")
     pid: Int = go("Pid", 0)
@@ -46,6 +50,7 @@ class Process:
 @model
 class ContainerState:
     """Root of sbs/<sid>/<cid>/persist.json."""
+
     state: str = go("State", "")
     cgroup_path: str = go("CgroupPath", "")
     bundle_path: str = go("BundlePath", "")

@@ -12,6 +12,7 @@ class PciPath:
 @model
 class BlockDrive:
     """Block drive attached to the VM."""
+
     file: str = go("File", "")
     format: str = go("Format", "")
     id: str = go("ID", "")
@@ -32,6 +33,7 @@ class BlockDrive:
 @model
 class VFIODev:
     """One VFIO device."""
+
     id: str = go("ID", "")
     bdf: str = go("BDF", "")
     sysfs_dev: str = go("SysfsDev", "")
@@ -52,6 +54,7 @@ class VFIODev:
 @model
 class VhostUserDeviceAttrs:
     """vhost-user device attributes."""
+
     dev_id: str = go("DevID", "")
     socket_path: str = go("SocketPath", "")
     mac_address: str = go("MacAddress", "")
@@ -68,6 +71,7 @@ class VhostUserDeviceAttrs:
 @model
 class DeviceState:
     """A host device plugged into the VM (may be shared by containers)."""
+
     driver_options: dict[str, str] | None = go("DriverOptions", None)
     vhost_user_dev: VhostUserDeviceAttrs | None = go("VhostUserDev", None, omitempty=True)
     block_drive: BlockDrive | None = go("BlockDrive", None, omitempty=True)

@@ -12,9 +12,7 @@ from typing import ClassVar
 
 import attrs
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))\Z"
-)
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))\Z")
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _SECONDS_PER_DAY = 86_400
 
@@ -124,7 +122,7 @@ class GoTime:
     def to_datetime(self) -> _dt.datetime:
         """An aware datetime; sub-microsecond digits are dropped (datetime cannot hold them)."""
         tz = _dt.timezone(_dt.timedelta(seconds=self.utc_offset))
-        epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+        epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
         return (epoch + _dt.timedelta(seconds=self.unix_seconds, microseconds=self.nanoseconds // 1000)).astimezone(tz)
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from persist_core.model._gotypes import Int, Uint32
 @model
 class Bridge:
     """A PCI/PCIe bridge used for hotplug."""
+
     device_addr: dict[Uint32, str] | None = go("DeviceAddr", None)
     type: str = go("Type", "")
     id: str = go("ID", "")
@@ -18,12 +19,14 @@ class Bridge:
 @model
 class CPUDevice:
     """A hot-added vCPU."""
+
     id: str = go("ID", "")
 
 
 @model
 class HypervisorState:
     """VMM runtime state."""
+
     block_index_map: set[Int] | None = go("BlockIndexMap", None)
     type: str = go("Type", "")
     uuid: str = go("UUID", "")

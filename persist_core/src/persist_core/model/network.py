@@ -8,6 +8,7 @@ from persist_core.model.device import PciPath
 @model
 class NetworkInterface:
     """One link: name, MAC and addresses."""
+
     name: str = go("Name", "")
     hard_addr: str = go("HardAddr", "")
     addrs: list[JSONValue] | None = go("Addrs", None)
@@ -16,6 +17,7 @@ class NetworkInterface:
 @model
 class TapInterface:
     """A tap device."""
+
     id: str = go("ID", "")
     name: str = go("Name", "")
     tap_iface: NetworkInterface = go("TAPIface", factory=NetworkInterface)
@@ -24,6 +26,7 @@ class TapInterface:
 @model
 class TuntapInterface:
     """A tun/tap device."""
+
     name: str = go("Name", "")
     tap_iface: NetworkInterface = go("TAPIface", factory=NetworkInterface)
 
@@ -31,6 +34,7 @@ class TuntapInterface:
 @model
 class NetworkInterfacePair:
     """VM-side tap paired with the container-side interface."""
+
     id: str = go("ID", "")
     name: str = go("Name", "")
     tap_iface: NetworkInterface = go("TAPIface", factory=NetworkInterface)
@@ -41,6 +45,7 @@ class NetworkInterfacePair:
 @model
 class PhysicalEndpoint:
     """Passed-through physical NIC."""
+
     bdf: str = go("BDF", "")
     driver: str = go("Driver", "")
     vendor_device_id: str = go("VendorDeviceID", "")
@@ -49,42 +54,49 @@ class PhysicalEndpoint:
 @model
 class MacvtapEndpoint:
     """macvtap endpoint."""
+
     pci_path: PciPath = go("PCIPath", factory=PciPath)
 
 
 @model
 class TapEndpoint:
     """tap endpoint."""
+
     tap_interface: TapInterface = go("TapInterface", factory=TapInterface)
 
 
 @model
 class TuntapEndpoint:
     """tun/tap endpoint."""
+
     tuntap_interface: TuntapInterface = go("TuntapInterface", factory=TuntapInterface)
 
 
 @model
 class MacvlanEndpoint:
     """macvlan endpoint."""
+
     net_pair: NetworkInterfacePair = go("NetPair", factory=NetworkInterfacePair)
 
 
 @model
 class VethEndpoint:
     """veth endpoint (Type "virtual")."""
+
     net_pair: NetworkInterfacePair = go("NetPair", factory=NetworkInterfacePair)
 
 
 @model
 class IPVlanEndpoint:
     """ipvlan endpoint."""
+
     net_pair: NetworkInterfacePair = go("NetPair", factory=NetworkInterfacePair)
 
 
 @model
 class VhostUserEndpoint:
     """vhost-user net endpoint."""
+
     iface_name: str = go("IfaceName", "")
     pci_path: PciPath = go("PCIPath", factory=PciPath)
 
@@ -92,12 +104,14 @@ class VhostUserEndpoint:
 @model
 class VfioEndpoint:
     """VFIO NIC endpoint."""
+
     iface_name: str = go("IfaceName", "")
 
 
 @model
 class NetworkEndpoint:
     """Tagged union: exactly one pointer set, matching Type."""
+
     physical: PhysicalEndpoint | None = go("Physical", None, omitempty=True)
     veth: VethEndpoint | None = go("Veth", None, omitempty=True)
     vhost_user: VhostUserEndpoint | None = go("VhostUser", None, omitempty=True)
@@ -113,6 +127,7 @@ class NetworkEndpoint:
 @model
 class NetworkInfo:
     """Sandbox network state."""
+
     network_id: str = go("NetworkID", "")
     endpoints: list[NetworkEndpoint] | None = go("Endpoints", None)
     network_created: bool = go("NetworkCreated", False)

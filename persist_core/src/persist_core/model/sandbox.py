@@ -11,12 +11,14 @@ from persist_core.model.network import NetworkInfo
 @model
 class AgentState:
     """Agent connection state."""
+
     url: str = go("URL", "")
 
 
 @model
 class SandboxState:
     """Root of sbs/<sid>/persist.json."""
+
     cgroup_paths: dict[str, str] | None = go("CgroupPaths", None)
     devices: list[DeviceState] | None = go("Devices", None)
     state: str = go("State", "")

@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 MAX_LIST = 2  # kata's structs nest deeply; short lists keep examples fast and still cover nil/empty/full
 
-_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 _FIRST_INSTANT = _days_from_civil(0, 1, 1) * 86_400
 _LAST_INSTANT = _days_from_civil(9999, 12, 31) * 86_400 + 86_399
 
@@ -54,7 +54,7 @@ def json_values() -> st.SearchStrategy[Any]:
 
 
 @functools.cache
-def _for_type(tp: Any, omitempty: bool = False) -> st.SearchStrategy[Any]:  # noqa: PLR0911 - one branch per type
+def _for_type(tp: Any, omitempty: bool = False) -> st.SearchStrategy[Any]:
     origin = get_origin(tp)
     if origin is Annotated:
         marker = tp.__metadata__[0]
@@ -93,7 +93,7 @@ def model_objects(cls: type[T], **overrides: st.SearchStrategy[Any]) -> st.Searc
         field.name: overrides[field.name]
         if field.name in overrides
         else _for_type(field.type, field.metadata.get(OMITEMPTY, False))
-        for field in attrs.fields(cls)
+        for field in attrs.fields(cls)  # type: ignore[arg-type]
     }
     return st.builds(cls, **fields)
 
@@ -103,9 +103,7 @@ def sandbox_states(
 ) -> st.SearchStrategy[SandboxState]:
     """SandboxStates a driver accepts: a valid ID (or the one given) and a PersistVersion it can read."""
     id_strategy = st.just(sandbox_id) if isinstance(sandbox_id, str) else sandbox_id or ids()
-    return model_objects(
-        SandboxState, sandbox_container=id_strategy, persist_version=st.integers(0, max_version)
-    )
+    return model_objects(SandboxState, sandbox_container=id_strategy, persist_version=st.integers(0, max_version))
 
 
 def container_states() -> st.SearchStrategy[ContainerState]:
