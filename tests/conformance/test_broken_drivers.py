@@ -1,0 +1,151 @@
+"""The kit catches broken drivers: each deliberate flaw in broken_drivers.py fails the tests meant for it.
+
+The kit runs in a separate pytest process, exactly as a backend author runs it (a test class per
+driver subclassing DriverConformance); its JUnit report gives the outcome of every test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+#: For each broken driver, the kit tests that must fail (every parametrized variant of each).
+MUST_FAIL: dict[str, set[str]] = {
+    "SharedReferencesDriver": {
+        "test_mutating_saved_objects_does_not_change_the_store",
+        "test_mutating_loaded_objects_does_not_change_the_store",
+        "test_each_load_returns_new_objects",
+        "test_loaded_objects_are_not_the_saved_ones",
+        "test_random_operations_match_a_model",
+    },
+    "KeepsRemovedContainersDriver": {
+        "test_containers_missing_from_a_save_are_removed",
+        "test_saving_no_containers_removes_them_all",
+        "test_removed_container_does_not_come_back",
+        "test_kata_samples_replace_each_other",
+        "test_random_operations_match_a_model",
+    },
+    "NonExclusiveLockDriver": {
+        "test_exclusive_lock_excludes_everyone",
+        "test_shared_lock_excludes_exclusive",
+        "test_lock_works_before_first_save_and_after_destroy",
+        "test_short_timeout_is_waited_out_then_refused",
+        "test_waiter_gets_the_lock_when_it_is_released",
+        "test_exclusive_lock_excludes_other_threads",
+        "test_lock_timeout_error_is_a_timeout_error",
+    },
+    "LosesStateOnFailedSaveDriver": {
+        "test_refused_save_leaves_the_old_state",
+        "test_injected_save_failure_leaves_the_old_state",
+        "test_random_operations_match_a_model",
+    },
+    "UncheckedIdsDriver": {
+        "test_bad_sandbox_id_is_refused_everywhere",
+        "test_bad_container_id_is_refused_and_changes_nothing",
+    },
+    "FalselyDurableDriver": {
+        "test_state_survives_reopening_the_store",
+        "test_state_is_shared_with_another_process",
+    },
+}
+
+KIT_RUN = """
+import pytest
+from hypothesis import Phase, settings
+
+import broken_drivers
+from persist_core.testing import DriverConformance
+from persist_core.testing.profiles import QUICK
+
+# Failures are expected here: finding them is enough, shrinking them would only cost time.
+settings.register_profile(
+    "find-only", parent=settings.get_profile(QUICK), phases=[Phase.explicit, Phase.reuse, Phase.generate]
+)
+
+
+class Kit(DriverConformance):
+    hypothesis_profile = "find-only"
+    patience = 20.0
+"""
+
+KIT_CLASS = """
+
+class Test{name}(Kit):
+    @pytest.fixture
+    def driver(self):
+        return broken_drivers.{name}()
+"""
+
+
+def _outcome(case: ET.Element) -> tuple[str, str]:
+    for kind in ("failure", "error", "skipped"):
+        child = case.find(kind)
+        if child is not None:
+            return ("failed" if kind != "skipped" else "skipped"), child.get("message", "")
+    return "passed", ""
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, tuple[str, str]]]:
+    """Driver class name -> kit test name (with parameters) -> (outcome, message)."""
+    workdir = tmp_path_factory.mktemp("kit-run")
+    names = ["ControlDriver", *MUST_FAIL]
+    (workdir / "test_kit_run.py").write_text(KIT_RUN + "".join(KIT_CLASS.format(name=name) for name in names))
+    report = workdir / "report.xml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSIST_", "PYTEST_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "pytest", "test_kit_run.py", "-q", "-p", "no:cacheprovider"]
+    command += ["--hypothesis-seed=0", f"--junitxml={report}"]
+    run = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900, check=False)
+    if not report.exists():
+        pytest.fail(f"the kit run produced no report:\n{run.stdout}\n{run.stderr}")
+    results: dict[str, dict[str, tuple[str, str]]] = {name: {} for name in names}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        driver_name = case.get("classname", "").rsplit(".", 1)[-1].removeprefix("Test")
+        results[driver_name][case.get("name", "")] = _outcome(case)
+    return results
+
+
+def _by_test(results: dict[str, tuple[str, str]]) -> dict[str, set[str]]:
+    """Test name without parameters -> the outcomes of its variants."""
+    grouped: dict[str, set[str]] = {}
+    for name, (outcome, _message) in results.items():
+        grouped.setdefault(name.split("[", 1)[0], set()).add(outcome)
+    return grouped
+
+
+def test_control_driver_passes_the_whole_kit(outcomes: dict[str, dict[str, tuple[str, str]]]) -> None:
+    control = outcomes["ControlDriver"]
+    assert len(control) > 50, "the kit run collected too few tests"
+    failed = sorted(name for name, (outcome, _) in control.items() if outcome == "failed")
+    assert not failed, f"the unbroken memory driver failed: {failed}"
+
+
+def test_undeclared_capabilities_are_skipped_with_the_reason(
+    outcomes: dict[str, dict[str, tuple[str, str]]],
+) -> None:
+    skipped = {name: message for name, (outcome, message) in outcomes["ControlDriver"].items() if outcome == "skipped"}
+    assert "test_exclusive_lock_in_another_process_excludes" in skipped
+    assert "test_state_survives_reopening_the_store" in skipped
+    for name, message in skipped.items():
+        assert "does not declare Capability." in message, f"{name} skipped without saying why: {message!r}"
+    # The memory driver declares fault injection, so those tests ran.
+    assert outcomes["ControlDriver"]["test_injected_save_failure_leaves_the_old_state"][0] == "passed"
+
+
+@pytest.mark.parametrize("driver_name", sorted(MUST_FAIL))
+def test_broken_driver_fails_the_tests_for_its_flaw(
+    outcomes: dict[str, dict[str, tuple[str, str]]], driver_name: str
+) -> None:
+    grouped = _by_test(outcomes[driver_name])
+    missing = sorted(MUST_FAIL[driver_name] - set(grouped))
+    assert not missing, f"kit tests not found in the run: {missing}"
+    not_caught = sorted(test for test in MUST_FAIL[driver_name] if grouped[test] != {"failed"})
+    assert not not_caught, f"{driver_name} is broken, yet these kit tests did not fail (every variant): {not_caught}"
