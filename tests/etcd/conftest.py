@@ -12,18 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from persist_etcd.testing import EtcdCluster, EtcdUnavailable, find_etcd
+from persist_etcd.testing import EtcdCluster, EtcdUnavailable, TlsFiles, find_etcd
 
 from persist_etcd import EtcdDriver
 
 NO_ETCD = "etcd binary not found: run persist_etcd/ci/install-etcd.sh (apt-get install -y etcd-server)"
 
 
-def start_cluster(base_dir: Path, size: int, extra_args: tuple[str, ...] = ()) -> EtcdCluster:
+def start_cluster(
+    base_dir: Path, size: int, extra_args: tuple[str, ...] = (), tls: TlsFiles | None = None
+) -> EtcdCluster:
     if find_etcd() is None:
         pytest.skip(NO_ETCD)
     try:
-        return EtcdCluster(base_dir, size, extra_args=extra_args).start()
+        return EtcdCluster(base_dir, size, extra_args=extra_args, tls=tls).start()
     except EtcdUnavailable as exc:
         pytest.fail(f"etcd is installed but would not start: {exc}")
 
@@ -33,8 +35,8 @@ def start_etcd(tmp_path: Path) -> Iterator[Callable[..., EtcdCluster]]:
     """Start a cluster of this test's own (``size`` members, extra etcd flags); stopped after the test."""
     clusters: list[EtcdCluster] = []
 
-    def start(size: int = 1, extra_args: tuple[str, ...] = ()) -> EtcdCluster:
-        cluster = start_cluster(tmp_path / f"etcd{len(clusters)}", size, extra_args)
+    def start(size: int = 1, extra_args: tuple[str, ...] = (), tls: TlsFiles | None = None) -> EtcdCluster:
+        cluster = start_cluster(tmp_path / f"etcd{len(clusters)}", size, extra_args, tls)
         clusters.append(cluster)
         return cluster
 

@@ -100,7 +100,7 @@ def test_defaults() -> None:
 
 
 def test_numbers_may_come_as_strings_from_the_command_line() -> None:
-    options = EtcdDriver(lock_ttl="7", timeout="2.5").options  # type: ignore[arg-type]
+    options = EtcdDriver(lock_ttl="7", timeout="2.5").options
     assert (options["lock_ttl"], options["timeout"]) == (7, 2.5)
 
 

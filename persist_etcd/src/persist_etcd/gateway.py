@@ -115,6 +115,9 @@ class Gateway:
     def _endpoint(self, url: str) -> _Endpoint:
         parts = urllib.parse.urlsplit(url)
         session = requests.Session()
+        # The options alone decide where requests go and whom they trust: requests would otherwise let
+        # $REQUESTS_CA_BUNDLE override ca_cert, and send etcd traffic through $HTTP_PROXY.
+        session.trust_env = False
         if self.options.ca_cert is not None:
             session.verify = self.options.ca_cert
         if self.options.client_cert is not None and self.options.client_key is not None:
