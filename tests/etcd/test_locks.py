@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from persist_core.errors import LockTimeoutError
-from persist_etcd.testing import raw_range
+from persist_etcd.testing import member_client, raw_range
 
 from persist_etcd import EtcdDriver
 
@@ -133,3 +134,20 @@ def test_a_lock_whose_grant_answer_was_lost_is_still_ours(
     with etcd_driver.lock("sb", timeout=5):
         assert len(lock_keys(etcd_driver)) == 1
     assert lock_keys(etcd_driver) == []
+
+
+def test_a_lock_whose_lease_is_lost_says_so(
+    make_driver: Callable[..., EtcdDriver], caplog: pytest.LogCaptureFixture
+) -> None:
+    holder, other = make_driver(lock_ttl=2), make_driver()
+    with caplog.at_level(logging.ERROR, logger="persist_etcd.locks"), holder.lock("sb"):
+        (key,) = lock_keys(holder)
+        lease_id = int(key.rsplit("-", 1)[1], 16)
+        client = member_client(holder.options["endpoints"][0])
+        client.post(client.get_url("/kv/lease/revoke"), json={"ID": lease_id})  # as if it had expired
+        with other.lock("sb", timeout=5):  # the lock is gone: another holder gets it
+            pass
+        deadline = time.monotonic() + 60
+        while "expired" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert "the lease of the exclusive lock of sandbox 'sb' expired" in caplog.text

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from persist_core.errors import LockTimeoutError, PersistError
 
-from persist_etcd.gateway import Gateway, b64, parse_kvs
+from persist_etcd.gateway import Gateway, NotFound, b64, parse_kvs
 from persist_etcd.keys import WRITE, Layout, range_end
 
 _log = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ class _KeepAlive:
         while not self._stopped.wait(self._interval):
             try:
                 ttl = self._gateway.keepalive(f"keeping the {self._what} alive", self._lease_id)
+            except NotFound:
+                ttl = -1  # revoked or expired behind our back
             except PersistError as exc:
                 _log.warning("could not refresh the lease of the %s (will retry): %s", self._what, exc)
                 continue
