@@ -1,0 +1,99 @@
+"""Open descriptors of ``<root>/sbs`` and ``<root>/sbs/.locks``, kept for the life of the driver.
+
+Opening them once saves two or three system calls on every load and lock. Only the root path itself is
+trusted; ``sbs`` and ``.locks`` are opened with O_NOFOLLOW. A descriptor whose directory was removed
+(the whole root wiped under a running process) is noticed and replaced; the old one is kept open until
+the driver goes away, because another thread may still be using it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+
+from persist_fs import fsops
+from persist_fs.layout import LOCKS_DIR, SANDBOXES
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        fsops.close_quietly(fd)
+    fds.clear()
+
+
+class Dirs:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.sbs_path = os.path.join(root, SANDBOXES)
+        self._guard = threading.Lock()
+        self._sbs: int | None = None
+        self._locks: int | None = None
+        self._opened: list[int] = []
+        self._finalizer = weakref.finalize(self, _close_all, self._opened)
+
+    def reset_after_fork(self) -> None:
+        self._guard = threading.Lock()
+
+    def sbs(self, *, create: bool) -> int | None:
+        """``<root>/sbs``, created (0700) if ``create``; None if it does not exist and may not be made."""
+        fd = self._sbs
+        if fd is None:
+            with self._guard:
+                if self._sbs is None:
+                    self._sbs = self._open_sbs(create)
+                fd = self._sbs
+        return fd
+
+    def locks(self) -> int:
+        """``<root>/sbs/.locks``, created if missing: locks work before any sandbox is saved."""
+        fd = self._locks
+        if fd is None:
+            sbs_fd = self.sbs(create=True)
+            assert sbs_fd is not None
+            with self._guard:
+                if self._locks is None:
+                    self._locks = self._keep(fsops.make_dir(LOCKS_DIR, sbs_fd))
+                fd = self._locks
+        return fd
+
+    def gone(self, fd: int) -> bool:
+        """True (and forget ``fd``) if its directory was removed; the next call opens the new one."""
+        if os.fstat(fd).st_nlink > 0:
+            return False
+        self.refresh()
+        return True
+
+    def refresh(self) -> bool:
+        """Forget every kept directory that was removed; True if there was one."""
+        dropped = False
+        with self._guard:
+            for attribute in ("_sbs", "_locks"):
+                cached = getattr(self, attribute)
+                if cached is not None and os.fstat(cached).st_nlink == 0:
+                    setattr(self, attribute, None)
+                    dropped = True
+        return dropped
+
+    def _keep(self, fd: int) -> int:
+        self._opened.append(fd)
+        return fd
+
+    def _open_sbs(self, create: bool) -> int | None:
+        if create:
+            fsops.ensure_dir_path(self.root)
+        try:
+            root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if create:
+                raise
+            return None
+        try:
+            if create:
+                return self._keep(fsops.make_dir(SANDBOXES, root_fd))
+            try:
+                return self._keep(fsops.open_dir(SANDBOXES, root_fd))
+            except FileNotFoundError:
+                return None
+        finally:
+            os.close(root_fd)

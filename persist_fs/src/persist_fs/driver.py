@@ -1,0 +1,220 @@
+"""The "fs" and "rootlessfs" drivers: kata's persist.json tree, with atomic saves and real locks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from persist_core.driver import Capability, PersistDriver, Release, StoredSandbox
+from persist_core.errors import InvalidArgumentError, StorageError
+from persist_core.ids import check_id
+
+from persist_fs import fsops, reader
+from persist_fs.dirs import Dirs
+from persist_fs.known import KnownContents
+from persist_fs.layout import (
+    DEFAULT_ROOT,
+    LOCKS_DIR,
+    PERSIST_FILE,
+    SANDBOXES,
+    STAGING_DIR,
+    TRASH_DIR,
+    VMS,
+    is_id,
+    rootless_root,
+    scan,
+)
+from persist_fs.locks import SandboxLocks
+from persist_fs.writer import Writer, sweep
+
+_instances: weakref.WeakSet[FsDriver] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    """A fork may copy a thread's held mutex; the child starts with fresh ones (nothing runs in it yet)."""
+    for driver in list(_instances):
+        driver._reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+class FsDriver(PersistDriver):
+    """State under ``<root>/sbs`` (root ``/run/vc`` unless ``root=`` says otherwise), in kata's layout.
+
+    ``save`` and ``destroy`` lock the sandbox directory for writers only (flock, as kata does) and
+    never the lock of ``lock()``; ``load`` takes no lock. See docs/fs.md for the guarantees.
+    """
+
+    name = "fs"
+    capabilities = frozenset({Capability.CROSS_PROCESS_LOCKS, Capability.DURABLE})
+    default_root: ClassVar[str] = DEFAULT_ROOT
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        if root is None:
+            root = self._default_root()
+        if not isinstance(root, (str, os.PathLike)) or not os.fspath(root):
+            raise InvalidArgumentError(f"{self.name} driver root must be a non-empty path, got {root!r}")
+        self._root = os.path.abspath(os.fspath(root))
+        self._dirs = Dirs(self._root)
+        self._known = KnownContents()
+        self._writer = Writer(self._dirs, self._known)
+        self._locks = SandboxLocks(self._dirs, self._is_stored)
+        _instances.add(self)
+
+    @classmethod
+    def _default_root(cls) -> str:
+        return cls.default_root
+
+    def _reset_after_fork(self) -> None:
+        self._dirs.reset_after_fork()
+        self._known.reset_after_fork()
+
+    # -- where things are --------------------------------------------------------------------------
+
+    @property
+    def root(self) -> str:
+        return self._root
+
+    @property
+    def run_storage_path(self) -> str:
+        """``<root>/sbs``, kata's RunStoragePath()."""
+        return os.path.join(self._root, SANDBOXES)
+
+    @property
+    def run_vm_storage_path(self) -> str:
+        """``<root>/vm``, kata's RunVMStoragePath()."""
+        return os.path.join(self._root, VMS)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {"root": self._root}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(root={self._root!r})"
+
+    # -- backend -----------------------------------------------------------------------------------
+
+    def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+        self._writer.save(sandbox_id, sandbox, containers)
+
+    def _load(self, sandbox_id: str) -> StoredSandbox:
+        return reader.load(self._dirs, self._known, sandbox_id)
+
+    def _destroy(self, sandbox_id: str) -> None:
+        self._writer.destroy(sandbox_id)
+        # Tidying only: a lock file nobody holds goes with its sandbox (a held one goes when released).
+        with contextlib.suppress(OSError):
+            self._locks.prune(sandbox_id, dry_run=False)
+
+    def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:
+        return self._locks.acquire(sandbox_id, exclusive, timeout)
+
+    def _sandbox_ids(self) -> Iterable[str]:
+        """One directory read of sbs: hidden bookkeeping and non-directories are not sandboxes.
+
+        A symlink named like a sandbox is listed (load reports it as corrupt, destroy removes it).
+        """
+        try:
+            with os.scandir(self.run_storage_path) as entries:
+                return [
+                    entry.name
+                    for entry in entries
+                    if not entry.name.startswith(".")
+                    and (entry.is_dir(follow_symlinks=False) or entry.is_symlink())
+                    and is_id(entry.name)
+                ]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StorageError(f"cannot list sandboxes in {self.run_storage_path}: {exc.strerror}") from exc
+
+    def _is_stored(self, sandbox_id: str) -> bool:
+        sbs_fd = self._dirs.sbs(create=False)
+        if sbs_fd is None:
+            return False
+        try:
+            os.stat(sandbox_id, dir_fd=sbs_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        return True
+
+    # -- operators' tools --------------------------------------------------------------------------
+
+    def last_modified(self, sandbox_id: str) -> float | None:
+        """The newest mtime of the sandbox directory and its persist.json files; None if not stored."""
+        check_id(sandbox_id, "sandbox")
+        sbs_fd = self._dirs.sbs(create=False)
+        if sbs_fd is None:
+            return None
+        try:
+            dir_fd = fsops.open_dir(sandbox_id, sbs_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot inspect sandbox {sandbox_id!r}: {exc.strerror}") from exc
+        try:
+            newest = os.fstat(dir_fd).st_mtime
+            relatives = [PERSIST_FILE] + [os.path.join(cid, PERSIST_FILE) for cid in scan(dir_fd).containers]
+            for relative in relatives:
+                try:
+                    newest = max(newest, os.stat(relative, dir_fd=dir_fd, follow_symlinks=False).st_mtime)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+            return newest
+        except OSError as exc:
+            raise StorageError(f"cannot inspect sandbox {sandbox_id!r}: {exc.strerror}") from exc
+        finally:
+            os.close(dir_fd)
+
+    def find_leftovers(self) -> list[str]:
+        return self._leftovers(dry_run=True)
+
+    def clean_leftovers(self) -> list[str]:
+        return self._leftovers(dry_run=False)
+
+    def _leftovers(self, *, dry_run: bool) -> list[str]:
+        """Abandoned staging and trash trees, interrupted commits, temporaries, empty container
+        directories, and lock files of sandboxes that are not stored; nothing anyone holds or loads."""
+        sbs_fd = self._dirs.sbs(create=False)
+        if sbs_fd is None:
+            return []
+        sbs_path = self.run_storage_path
+        found: list[str] = []
+        try:
+            for hidden, what in ((STAGING_DIR, "abandoned first save"), (TRASH_DIR, "abandoned destroy")):
+                try:
+                    parent_fd = fsops.open_dir(hidden, sbs_fd)
+                except FileNotFoundError:
+                    continue
+                try:
+                    names = sweep(parent_fd, dry_run=dry_run)
+                    found += [f"{what}: {os.path.join(sbs_path, hidden, name)}" for name in names]
+                finally:
+                    os.close(parent_fd)
+            for sandbox_id in sorted(self._sandbox_ids()):
+                found += self._writer.tidy(sandbox_id, dry_run=dry_run)
+            try:
+                with os.scandir(os.path.join(sbs_path, LOCKS_DIR)) as entries:
+                    lock_names = sorted(entry.name for entry in entries if is_id(entry.name))
+            except FileNotFoundError:
+                lock_names = []
+            for sandbox_id in lock_names:
+                if not self._is_stored(sandbox_id) and self._locks.prune(sandbox_id, dry_run=dry_run):
+                    found.append(f"lock file of a sandbox that is not stored: {self._locks.path(sandbox_id)}")
+        except OSError as exc:
+            raise StorageError(f"cannot inspect {sbs_path} for leftovers: {exc.strerror} ({exc.filename})") from exc
+        return found
+
+
+class RootlessFsDriver(FsDriver):
+    """The fs driver for unprivileged users: ``$XDG_RUNTIME_DIR/run/vc`` (``root=`` overrides it)."""
+
+    name = "rootlessfs"
+
+    @classmethod
+    def _default_root(cls) -> str:
+        return rootless_root()

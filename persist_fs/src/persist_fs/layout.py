@@ -1,0 +1,84 @@
+"""Where things live under a root: kata's names, and the hidden names only this driver uses.
+
+Every bookkeeping name starts with "." so that it can never be a sandbox or container ID (the core
+refuses IDs with a leading "."). Inside ``sbs/<sid>`` the driver keeps only hidden *files*: kata's
+reader takes every subdirectory there for a container, so nothing of ours may ever be a directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import NamedTuple
+
+from persist_core.errors import InvalidIdError
+from persist_core.ids import check_id
+
+PERSIST_FILE = "persist.json"
+SANDBOXES = "sbs"
+VMS = "vm"
+DEFAULT_ROOT = "/run/vc"
+
+# Hidden directories in sbs/ (never listed as sandboxes).
+LOCKS_DIR = ".locks"  # one lock file per sandbox ID; the target of driver.lock()
+STAGING_DIR = ".staging"  # a sandbox's first save is built here, then renamed to sbs/<sid>
+TRASH_DIR = ".trash"  # destroy renames sbs/<sid> here, then removes it
+
+# Hidden files in sbs/<sid>/.
+JOURNAL = ".journal"  # commit marker; lists the steps of a commit until they are all applied
+JOURNAL_TMP = ".journal.new"
+SANDBOX_TMP = ".new-sandbox"  # the next sbs/<sid>/persist.json
+CONTAINER_TMP_PREFIX = ".new."  # ".new.<cid>": the next sbs/<sid>/<cid>/persist.json
+
+OUR_TEMPORARIES = (JOURNAL_TMP, SANDBOX_TMP)
+
+_log = logging.getLogger("persist_fs")
+
+
+def container_tmp(container_id: str) -> str:
+    return CONTAINER_TMP_PREFIX + container_id
+
+
+def is_our_temporary(name: str) -> bool:
+    """A temporary file a writer made in sbs/<sid>; garbage unless a pending journal names it."""
+    return name in OUR_TEMPORARIES or name.startswith(CONTAINER_TMP_PREFIX)
+
+
+def rootless_root() -> str:
+    """``$XDG_RUNTIME_DIR/run/vc``, as kata's rootless mode; ``/run/user/<uid>/run/vc`` if it is unset."""
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime_dir:
+        runtime_dir = f"/run/user/{os.getuid()}"
+        _log.warning("XDG_RUNTIME_DIR is not set; the rootlessfs driver uses %s/run/vc", runtime_dir)
+    return os.path.join(runtime_dir, "run", "vc")
+
+
+def is_id(name: str) -> bool:
+    try:
+        check_id(name)
+    except InvalidIdError:
+        return False
+    return True
+
+
+class Listing(NamedTuple):
+    """One read of a sandbox directory, sorted the way kata's reader sorts it."""
+
+    containers: frozenset[str]  # real subdirectories named like container IDs
+    hidden: frozenset[str]  # our bookkeeping (and anything else starting with ".")
+    others: frozenset[str]  # files, symlinks and odd names: not containers to kata or to us
+
+
+def scan(dir_fd: int) -> Listing:
+    """One getdents pass; the entry types come with it, so nothing is stat'ed."""
+    containers, hidden, others = set(), set(), set()
+    with os.scandir(dir_fd) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                hidden.add(name)
+            elif entry.is_dir(follow_symlinks=False) and is_id(name):
+                containers.add(name)
+            else:
+                others.add(name)
+    return Listing(frozenset(containers), frozenset(hidden), frozenset(others))

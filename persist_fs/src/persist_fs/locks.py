@@ -1,0 +1,190 @@
+"""``driver.lock()``: flock on ``sbs/.locks/<sid>``, shared or exclusive, with a timeout.
+
+Each acquire opens its own file description, so holders exclude each other across processes and across
+threads of one process alike, and a killed holder's lock goes with its last descriptor. A lock is
+released only by closing the descriptor, never with LOCK_UN (which would also drop it for a forked
+child sharing the description); a forked child closes its inherited copies at once, so it never keeps
+the parent's lock alive and can never release it. The lock file is never replaced while held. The last
+exclusive holder of a sandbox that is no longer stored removes the file as it lets go: waiters notice
+(the file they locked has no name any more) and start over on a fresh one, so lock files do not pile up.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from persist_core.driver import Release
+from persist_core.errors import LockTimeoutError, StorageError
+
+from persist_fs import fsops
+from persist_fs.dirs import Dirs
+from persist_fs.layout import LOCKS_DIR
+
+O_LOCK = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FIRST_POLL = 0.001
+_MAX_POLL = 0.05
+
+
+class _Held:
+    """Descriptors of the locks this process holds, by token; the guard is replaced in a forked child."""
+
+    fds: ClassVar[dict[object, int]] = {}
+    guard: ClassVar[threading.Lock] = threading.Lock()
+
+
+def _close_inherited_locks() -> None:
+    """In a forked child: close the copies of the parent's lock descriptors (they stay the parent's)."""
+    _Held.guard = threading.Lock()
+    for fd in _Held.fds.values():
+        fsops.close_quietly(fd)
+    _Held.fds.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
+def _flock(fd: int, operation: int, deadline: float | None) -> bool:
+    """flock with a deadline: flock(2) has no timeout, so a bounded wait polls with backoff."""
+    if deadline is None:
+        fcntl.flock(fd, operation)
+        return True
+    delay = _FIRST_POLL
+    while True:
+        try:
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, _MAX_POLL)
+
+
+def _open_lock_file(locks_fd: int, name: str) -> int:
+    try:
+        return os.open(name, O_LOCK, dir_fd=locks_fd)
+    except FileNotFoundError:
+        pass
+    try:
+        fd = os.open(name, O_LOCK | os.O_CREAT | os.O_EXCL, fsops.FILE_MODE, dir_fd=locks_fd)
+    except FileExistsError:
+        return os.open(name, O_LOCK, dir_fd=locks_fd)
+    try:
+        fsops.fix_mode(fd, fsops.FILE_MODE)
+    except BaseException:
+        fsops.close_quietly(fd)
+        raise
+    return fd
+
+
+def _unlink_if_same(locks_fd: int, name: str, fd: int) -> None:
+    """Remove the lock file if its name still leads to the file ``fd`` holds exclusively."""
+    try:
+        st = os.stat(name, dir_fd=locks_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if fsops.same_inode(st, os.fstat(fd)):
+        os.unlink(name, dir_fd=locks_fd)
+
+
+class SandboxLocks:
+    """The lock files of one store."""
+
+    def __init__(self, dirs: Dirs, is_stored: Callable[[str], bool]) -> None:
+        self._dirs = dirs
+        self._is_stored = is_stored
+
+    def path(self, sandbox_id: str) -> str:
+        return os.path.join(self._dirs.sbs_path, LOCKS_DIR, sandbox_id)
+
+    def acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        operation = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        while True:
+            try:
+                locks_fd, fd = self._open(sandbox_id)
+            except OSError as exc:
+                raise self._error(sandbox_id, exc) from exc
+            try:
+                granted = _flock(fd, operation, deadline)
+                removed = granted and os.fstat(fd).st_nlink == 0
+            except OSError as exc:
+                fsops.close_quietly(fd)
+                raise self._error(sandbox_id, exc) from exc
+            except BaseException:
+                fsops.close_quietly(fd)
+                raise
+            if not granted:
+                os.close(fd)
+                kind = "exclusive" if exclusive else "shared"
+                raise LockTimeoutError(
+                    f"{kind} lock of sandbox {sandbox_id!r} not granted within {timeout} s: another "
+                    f"process or thread holds it ({self.path(sandbox_id)})"
+                )
+            if removed:  # the file was removed while we waited: lock the current one instead
+                os.close(fd)
+                self._dirs.gone(locks_fd)
+                continue
+            token = object()
+            with _Held.guard:
+                _Held.fds[token] = fd
+            return lambda: self._release(token, sandbox_id, exclusive)
+
+    def _open(self, sandbox_id: str) -> tuple[int, int]:
+        try:
+            locks_fd = self._dirs.locks()
+            return locks_fd, _open_lock_file(locks_fd, sandbox_id)
+        except FileNotFoundError:
+            if not self._dirs.refresh():  # the root was wiped under us: open the new directories once
+                raise
+            locks_fd = self._dirs.locks()
+            return locks_fd, _open_lock_file(locks_fd, sandbox_id)
+
+    def _release(self, token: object, sandbox_id: str, exclusive: bool) -> None:
+        with _Held.guard:
+            fd = _Held.fds.pop(token, None)
+        if fd is None:  # already released, or we are a forked child and it was never ours
+            return
+        try:
+            if exclusive and not self._is_stored(sandbox_id):
+                _unlink_if_same(self._dirs.locks(), sandbox_id, fd)
+        except OSError:
+            pass  # tidying only: the lock is released by the close below either way
+        finally:
+            os.close(fd)
+
+    def prune(self, sandbox_id: str, *, dry_run: bool) -> bool:
+        """Remove the lock file of a sandbox that is not stored if nobody holds it; True if it goes (or would)."""
+        locks_fd = self._dirs.locks()
+        try:
+            fd = os.open(sandbox_id, O_LOCK, dir_fd=locks_fd)
+        except FileNotFoundError:
+            return False
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            if self._is_stored(sandbox_id):
+                return False
+            if not dry_run:
+                _unlink_if_same(locks_fd, sandbox_id, fd)
+            return True
+        finally:
+            os.close(fd)
+
+    def _error(self, sandbox_id: str, exc: OSError) -> StorageError:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return StorageError(
+                f"cannot lock sandbox {sandbox_id!r}: {self.path(sandbox_id)} or its directory is a symlink or "
+                "not what persist-fs made; refusing to follow it"
+            )
+        return StorageError(f"cannot lock sandbox {sandbox_id!r} ({self.path(sandbox_id)}): {exc.strerror}")
