@@ -110,3 +110,14 @@ def test_a_password_file_keeps_the_secret_out_of_options(tmp_path: Path) -> None
     options = EtcdDriver(user="u", password_file=str(secret)).options
     assert options["password_file"] == str(secret)
     assert "s3cret" not in repr(options)
+
+
+def test_an_injected_fault_is_raised_before_etcd_is_asked() -> None:
+    driver = EtcdDriver(endpoints="127.0.0.1:1", timeout=1)  # nothing listens there
+    fault = RuntimeError("injected")
+    driver.fail_next("sandbox_ids", fault)
+    with pytest.raises(RuntimeError) as raised:
+        driver.sandbox_ids()
+    assert raised.value is fault
+    with pytest.raises(InvalidArgumentError, match="'copy'"):
+        driver.fail_next("copy", fault)

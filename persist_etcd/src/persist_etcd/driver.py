@@ -23,6 +23,7 @@ from persist_core.errors import SandboxNotFoundError, StorageError
 
 from persist_core import Capability, PersistDriver, Record, StoredSandbox
 from persist_etcd import locks
+from persist_etcd.faults import FaultInjection
 from persist_etcd.gateway import Gateway, b64, parse_kvs
 from persist_etcd.keys import Layout, range_end
 from persist_etcd.options import DEFAULT_ENDPOINT, DEFAULT_LOCK_TTL, DEFAULT_PREFIX, DEFAULT_TIMEOUT, EtcdOptions
@@ -61,7 +62,7 @@ class EtcdDriver(PersistDriver):
     """Stores sandboxes in etcd; locks are leases, so a crashed host's lock expires after ``lock_ttl``."""
 
     name = "etcd"
-    capabilities = frozenset({Capability.CROSS_PROCESS_LOCKS, Capability.DURABLE})
+    capabilities = frozenset({Capability.CROSS_PROCESS_LOCKS, Capability.DURABLE, Capability.FAULT_INJECTION})
 
     def __init__(
         self,
@@ -93,11 +94,16 @@ class EtcdDriver(PersistDriver):
         self._gateway = Gateway(self._options)
         self._snapshots: OrderedDict[str, _Snapshot] = OrderedDict()
         self._snapshots_guard = threading.Lock()
+        self._faults = FaultInjection()
         weakref.finalize(self, self._gateway.close)
 
     @property
     def options(self) -> dict[str, Any]:
         return self._options.as_dict()
+
+    def fail_next(self, operation: str, exc: BaseException) -> None:
+        """Make the next ``operation`` (save, load, destroy, lock, sandbox_ids) raise ``exc``, changing nothing."""
+        self._faults.fail_next(operation, exc)
 
     def close(self) -> None:
         """Close the HTTP sessions (also done when the driver is garbage-collected)."""
@@ -132,6 +138,7 @@ class EtcdDriver(PersistDriver):
     # -- backend ---------------------------------------------------------------------------------
 
     def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+        self._faults.check("save")
         what = f"saving sandbox {sandbox_id!r}"
         snapshot = self._remembered(sandbox_id)
         if snapshot is None:
@@ -185,6 +192,7 @@ class EtcdDriver(PersistDriver):
         return ops
 
     def _load(self, sandbox_id: str) -> StoredSandbox:
+        self._faults.check("load")
         kvs, _ = self._read_snapshot(sandbox_id, f"loading sandbox {sandbox_id!r}")
         sandbox: Record | None = None
         containers: dict[str, Record] = {}
@@ -202,15 +210,18 @@ class EtcdDriver(PersistDriver):
         return StoredSandbox(sandbox=sandbox, containers=containers)
 
     def _destroy(self, sandbox_id: str) -> None:
+        self._faults.check("destroy")
         # One delete of the sandbox's key range: atomic, and it removes the version stamp, so a save
         # computed before it fails its guard and starts again from nothing.
         self._gateway.delete_prefix(f"destroying sandbox {sandbox_id!r}", self._layout.sandbox_dir(sandbox_id))
         self._remember(sandbox_id, None)
 
     def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:
+        self._faults.check("lock")
         return locks.acquire(self._gateway, self._layout, sandbox_id, exclusive, timeout)
 
     def _sandbox_ids(self) -> Iterable[str]:
+        self._faults.check("sandbox_ids")
         # keys_only: listing never transfers the records themselves.
         kvs = self._gateway.range("listing sandboxes", self._layout.sandboxes, prefix=True, keys_only=True)
         return [sandbox_id for key, _, _ in kvs if (sandbox_id := self._layout.sandbox_id_of(key)) is not None]
