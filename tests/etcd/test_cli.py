@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
 
 import pytest
 from persist_core.cli.app import main
 from persist_core.model import ContainerState, SandboxState
-from persist_etcd.testing import EtcdCluster
+from persist_etcd.testing import EtcdCluster, raw_range
 
 from persist_etcd import EtcdDriver
 
@@ -40,3 +43,24 @@ def test_an_unreachable_cluster_is_one_line_naming_it(capsys: pytest.CaptureFixt
     assert "http://127.0.0.1:1" in err
     assert "connection refused" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_copy_moves_an_fs_tree_into_etcd_and_back_byte_for_byte(
+    etcd_cluster: EtcdCluster, etcd_prefix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("persist_fs", reason="the fs driver (persist-fs) is not installed")
+    kata_tree = Path(str(files("persist_core.testing") / "kata" / "tree-full"))
+    source = tmp_path / "host-a"
+    shutil.copytree(kata_tree, source)
+    endpoints = ",".join(etcd_cluster.endpoints)
+    to_etcd = f"--driver fs -o root={source} copy --to etcd -O endpoints={endpoints} -O prefix={etcd_prefix}"
+    assert main(to_etcd.split()) == 0, capsys.readouterr().err
+
+    _, stored = raw_range(etcd_cluster.endpoints[0], f"{etcd_prefix}/")
+    on_disk = {str(path.relative_to(source)): path.read_bytes() for path in source.rglob("persist.json")}
+    assert {key.removeprefix(etcd_prefix + "/"): value for key, (value, _) in stored.items()} == on_disk
+
+    back = tmp_path / "host-b"
+    from_etcd = f"--driver etcd -o endpoints={endpoints} -o prefix={etcd_prefix} copy --to fs -O root={back}"
+    assert main(from_etcd.split()) == 0, capsys.readouterr().err
+    assert {str(path.relative_to(back)): path.read_bytes() for path in back.rglob("persist.json")} == on_disk
