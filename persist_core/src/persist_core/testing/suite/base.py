@@ -35,7 +35,11 @@ def describe_difference(expected: Snapshot, actual: Snapshot) -> str:
 
 
 class ConformanceBase:
-    """Settings a test class may override, and the helpers the kit's tests use."""
+    """Settings a test class may override, and the helpers the kit's tests use.
+
+    The kit's tests take a ``driver`` fixture: a driver on a fresh, empty store for each test. Define it
+    in the test class or in a conftest.py; the kit defines none, so that either place works.
+    """
 
     #: The capabilities to test. None: the driver class's own ``capabilities``. Set it to test fewer
     #: (or, for a driver that does not declare them yet, more).
@@ -48,14 +52,6 @@ class ConformanceBase:
     patience: ClassVar[float] = PATIENCE
     #: The short lock timeout that must be waited out and then refused.
     short_timeout: ClassVar[float] = 0.05
-
-    @pytest.fixture
-    def driver(self) -> PersistDriver:
-        """Override this: a driver on a fresh, empty store for each test."""
-        pytest.fail(
-            f"{type(self).__name__} must define a `driver` fixture returning a driver on an empty store, "
-            "e.g. `@pytest.fixture\\ndef driver(self, tmp_path): return MyDriver(root=tmp_path)`"
-        )
 
     @pytest.fixture(autouse=True)
     def _persist_capability_gate(self, request: pytest.FixtureRequest) -> None:
