@@ -9,9 +9,6 @@ from persist_core.testing import DriverConformance
 
 from persist_core import PersistDriver, get_driver
 
-# Remove once persist_fs's driver module has landed: until then these classes skip, saying why.
-pytest.importorskip("persist_fs.driver", reason="persist_fs's driver module is not written yet")
-
 
 class TestFsDriver(DriverConformance):
     @pytest.fixture
