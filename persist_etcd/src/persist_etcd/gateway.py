@@ -8,6 +8,7 @@ unreachable cluster is a clear error within the timeout and never a hang.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -93,13 +94,13 @@ def _grpc_code(exc: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
-def b64(text: str | bytes) -> str:
-    """etcd's JSON gateway carries keys and values as base64."""
-    return etcd3gw.utils._encode(text)
+def b64(data: str | bytes) -> str:
+    """etcd's JSON gateway carries keys and values as base64 (our keys are ASCII, see parse_prefix)."""
+    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode("ascii")
 
 
 def unb64(text: str) -> bytes:
-    return etcd3gw.utils._decode(text)
+    return base64.b64decode(text)
 
 
 class Gateway:
