@@ -4,10 +4,14 @@
 # free 127.0.0.1 ports in temporary directories, so no etcd service has to run.
 set -euo pipefail
 
-if ! command -v etcd >/dev/null 2>&1 && [ ! -x /usr/bin/etcd ]; then
+# openssl makes the certificates for the TLS test (it skips, visibly, without it).
+missing=()
+command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || missing+=(etcd-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends etcd-server >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # The package may enable a system etcd on 127.0.0.1:2379. The tests never use it; stop it where systemd
