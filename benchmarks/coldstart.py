@@ -1,0 +1,44 @@
+"""Cold start: a new interpreter that imports persist and opens a driver, against importing its libraries.
+
+Both run as ``python -c`` in a fresh process, timed from spawn to exit, so the interpreter's own start is
+in both and the ratio shows what persist adds on top of attrs, cattrs and stevedore.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from benchmarks.operations import COLD, Case
+from benchmarks.stores import Store
+
+FLOOR_CODE = "import attrs, cattrs, stevedore"
+
+
+def driver_code(store: Store) -> str:
+    return f"import persist_core; persist_core.get_driver({store.driver_name!r}, **{store.options('cold')!r})"
+
+
+def python_run(code: str) -> float:
+    """Seconds from spawning ``python -c code`` to its exit; a failure is an error, not a figure."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode:
+        raise RuntimeError(f"python -c {code!r} failed: {result.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
+def cold_start(store: Store) -> Case:
+    code = driver_code(store)
+    python_run(code)  # fail early, and leave the store's root in place
+    return Case(
+        store.name,
+        COLD,
+        None,
+        lambda: python_run(code),
+        lambda: python_run(FLOOR_CODE),
+        f"python -c {FLOOR_CODE!r}",
+        weight=3,
+    )

@@ -1,0 +1,78 @@
+"""Realistic states to save: kata's own full tree (every field set) as templates, scaled to N containers.
+
+The sandbox is the tree-full sandbox that Go wrote (11 KB of JSON: devices, endpoints, cgroups, configs);
+containers cycle through its three containers, each given its own ID, cgroup, bundle and process, so
+that every record is distinct, as on a real host. IDs are 64 hex digits, as containerd makes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterator
+
+import attrs
+from persist_core.testing import kata_samples
+
+from persist_core import ContainerState, SandboxState, codec
+
+TEMPLATE = "tree-full/e1f3c2a9d8b7"
+
+
+def hex_id(label: str) -> str:
+    """A containerd-like 64-hex-digit ID, stable for a label."""
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
+class Workload:
+    """Sandboxes and containers built from kata's templates; everything is built before any timing."""
+
+    def __init__(self, run_label: str) -> None:
+        (sample,) = [s for s in kata_samples() if s.name == TEMPLATE]
+        self._sandbox, containers = sample.objects()
+        self._containers = list(containers.values())
+        self._label = run_label
+        self._counter = itertools.count()
+        self._cache: dict[int, dict[str, ContainerState]] = {}
+
+    def new_id(self) -> str:
+        """A sandbox ID never used before in this run (saves of a *new* sandbox need one each time)."""
+        return hex_id(f"{self._label}/sandbox/{next(self._counter)}")
+
+    def ids(self) -> Iterator[str]:
+        while True:
+            yield self.new_id()
+
+    def sandbox(self, sandbox_id: str) -> SandboxState:
+        return attrs.evolve(self._sandbox, sandbox_container=sandbox_id)
+
+    def small_sandbox(self, sandbox_id: str) -> SandboxState:
+        """The sandbox of kata's zero tree: for stores of many sandboxes, where only the count matters."""
+        return SandboxState(sandbox_container=sandbox_id, persist_version=self._sandbox.persist_version)
+
+    def container(self, index: int) -> tuple[str, ContainerState]:
+        template = self._containers[index % len(self._containers)]
+        cid = hex_id(f"container/{index}")
+        state = attrs.evolve(
+            template,
+            cgroup_path=template.cgroup_path.rsplit("/", 1)[0] + "/" + cid,
+            bundle_path=template.bundle_path.rsplit("/", 1)[0] + "/" + cid,
+            process=attrs.evolve(template.process, pid=template.process.pid + index, token=hex_id(f"token/{index}")),
+        )
+        return cid, state
+
+    def containers(self, n: int) -> dict[str, ContainerState]:
+        """N distinct containers (the same objects on every call: saving only reads them)."""
+        if n not in self._cache:
+            self._cache[n] = dict(self.container(index) for index in range(n))
+        return self._cache[n]
+
+    @staticmethod
+    def changed(container: ContainerState) -> ContainerState:
+        """The same container after a state change, as a runtime saves on pause or stop."""
+        state = "paused" if container.state != "paused" else "running"
+        return attrs.evolve(container, state=state, process=attrs.evolve(container.process, pid=0))
+
+    @staticmethod
+    def encoded(containers: dict[str, ContainerState]) -> dict[str, bytes]:
+        return {cid: codec.dumps(state) for cid, state in containers.items()}
