@@ -20,9 +20,10 @@ _BAR_WIDTH = 24
 
 def _columns(stream: TextIO) -> int:
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        columns = os.get_terminal_size(stream.fileno()).columns
     except (OSError, ValueError, AttributeError):
         return 80
+    return columns or 80  # a terminal whose size was never set reports 0
 
 
 class ProgressBar:
