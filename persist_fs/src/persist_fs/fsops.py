@@ -69,11 +69,14 @@ def make_dir(name: str, dir_fd: int) -> int:
         os.mkdir(name, DIR_MODE, dir_fd=dir_fd)
     except FileExistsError:
         return open_dir(name, dir_fd)
-    fd = open_dir(name, dir_fd)
+    fd = None
     try:
+        fd = open_dir(name, dir_fd)
         fix_mode(fd, DIR_MODE)
     except BaseException:
         close_quietly(fd)
+        with contextlib.suppress(OSError):
+            os.rmdir(name, dir_fd=dir_fd)
         raise
     return fd
 
