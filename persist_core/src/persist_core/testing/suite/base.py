@@ -1,4 +1,4 @@
-"""What every part of the kit shares: the ``driver`` fixture, the capability gate, settings, comparisons."""
+"""What every part of the kit shares: class attributes that tune a run, the capability gate, comparisons."""
 
 from __future__ import annotations
 
