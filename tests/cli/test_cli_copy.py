@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_fs_to_memory_to_fs_through_the_command(
 ) -> None:
     """The memory store lives in one process, so this round trip runs the command in-process."""
     target = tmp_path / "target"
-    memory = ["--driver", "memory", "-o", "namespace=cli-round-trip"]
+    memory = ["--driver", "memory", "-o", f"namespace=cli-{uuid.uuid4().hex}"]  # fresh, even if re-run
     assert main(["copy", *fs(kata_root), "--to", *memory[1:]]) == 0
     assert main(["copy", *memory, "--to", FS, "-o", f"root={target}"]) == 0
     out = capsys.readouterr().out
