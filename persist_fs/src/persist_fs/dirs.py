@@ -12,6 +12,8 @@ import os
 import threading
 import weakref
 
+from persist_core.errors import StorageError
+
 from persist_fs import fsops
 from persist_fs.layout import LOCKS_DIR, SANDBOXES
 
@@ -53,7 +55,7 @@ class Dirs:
             assert sbs_fd is not None
             with self._guard:
                 if self._locks is None:
-                    self._locks = self._keep(fsops.make_dir(LOCKS_DIR, sbs_fd))
+                    self._locks = self._keep(fsops.make_own_dir(LOCKS_DIR, sbs_fd))
                 fd = self._locks
         return fd
 
@@ -95,5 +97,29 @@ class Dirs:
                 return self._keep(fsops.open_dir(SANDBOXES, root_fd))
             except FileNotFoundError:
                 return None
+        except OSError as exc:
+            if exc.errno in fsops.NOT_A_DIRECTORY:
+                raise not_a_directory(self.sbs_path) from exc
+            raise
         finally:
             os.close(root_fd)
+
+    def list_sbs(self) -> list[os.DirEntry[str]]:
+        """The entries of sbs (none if it does not exist), read through O_NOFOLLOW like everything else."""
+        try:
+            fd = os.open(self.sbs_path, fsops.O_DIR)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            if exc.errno in fsops.NOT_A_DIRECTORY:
+                raise not_a_directory(self.sbs_path) from exc
+            raise
+        try:
+            with os.scandir(fd) as entries:
+                return list(entries)
+        finally:
+            os.close(fd)
+
+
+def not_a_directory(path: str) -> StorageError:
+    return StorageError(f"{path} is a symlink or not a directory; persist-fs does not follow it")

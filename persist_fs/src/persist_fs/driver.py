@@ -119,16 +119,13 @@ class FsDriver(PersistDriver):
         A symlink named like a sandbox is listed (load reports it as corrupt, destroy removes it).
         """
         try:
-            with os.scandir(self.run_storage_path) as entries:
-                return [
-                    entry.name
-                    for entry in entries
-                    if not entry.name.startswith(".")
-                    and (entry.is_dir(follow_symlinks=False) or entry.is_symlink())
-                    and is_id(entry.name)
-                ]
-        except FileNotFoundError:
-            return []
+            return [
+                entry.name
+                for entry in self._dirs.list_sbs()
+                if not entry.name.startswith(".")
+                and (entry.is_dir(follow_symlinks=False) or entry.is_symlink())
+                and is_id(entry.name)
+            ]
         except OSError as exc:
             raise StorageError(f"cannot list sandboxes in {self.run_storage_path}: {exc.strerror}") from exc
 
@@ -197,17 +194,26 @@ class FsDriver(PersistDriver):
                     os.close(parent_fd)
             for sandbox_id in sorted(self._sandbox_ids()):
                 found += self._writer.tidy(sandbox_id, dry_run=dry_run)
-            try:
-                with os.scandir(os.path.join(sbs_path, LOCKS_DIR)) as entries:
-                    lock_names = sorted(entry.name for entry in entries if is_id(entry.name))
-            except FileNotFoundError:
-                lock_names = []
-            for sandbox_id in lock_names:
-                if not self._is_stored(sandbox_id) and self._locks.prune(sandbox_id, dry_run=dry_run):
-                    found.append(f"lock file of a sandbox that is not stored: {self._locks.path(sandbox_id)}")
+            found += self._stale_lock_files(sbs_fd, dry_run=dry_run)
         except OSError as exc:
             raise StorageError(f"cannot inspect {sbs_path} for leftovers: {exc.strerror} ({exc.filename})") from exc
         return found
+
+    def _stale_lock_files(self, sbs_fd: int, *, dry_run: bool) -> list[str]:
+        try:
+            locks_fd = fsops.open_dir(LOCKS_DIR, sbs_fd)
+        except FileNotFoundError:
+            return []
+        try:
+            with os.scandir(locks_fd) as entries:
+                names = sorted(entry.name for entry in entries if is_id(entry.name))
+            return [
+                f"lock file of a sandbox that is not stored: {self._locks.path(sandbox_id)}"
+                for sandbox_id in names
+                if not self._is_stored(sandbox_id) and self._locks.prune(sandbox_id, dry_run=dry_run, locks_fd=locks_fd)
+            ]
+        finally:
+            os.close(locks_fd)
 
 
 class RootlessFsDriver(FsDriver):

@@ -81,6 +81,17 @@ def make_dir(name: str, dir_fd: int) -> int:
     return fd
 
 
+def make_own_dir(name: str, dir_fd: int) -> int:
+    """``make_dir`` for a bookkeeping directory only we create: a symlink or file in its place is removed."""
+    try:
+        return make_dir(name, dir_fd)
+    except OSError as exc:
+        if exc.errno not in NOT_A_DIRECTORY:
+            raise
+    os.unlink(name, dir_fd=dir_fd)
+    return make_dir(name, dir_fd)
+
+
 def ensure_dir_path(path: str) -> None:
     """Create ``path`` and any missing parents as 0700; existing directories are left as they are."""
     missing = []

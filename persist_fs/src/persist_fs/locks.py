@@ -161,9 +161,10 @@ class SandboxLocks:
         finally:
             os.close(fd)
 
-    def prune(self, sandbox_id: str, *, dry_run: bool) -> bool:
+    def prune(self, sandbox_id: str, *, dry_run: bool, locks_fd: int | None = None) -> bool:
         """Remove the lock file of a sandbox that is not stored if nobody holds it; True if it goes (or would)."""
-        locks_fd = self._dirs.locks()
+        if locks_fd is None:
+            locks_fd = self._dirs.locks()
         try:
             fd = os.open(sandbox_id, O_LOCK, dir_fd=locks_fd)
         except FileNotFoundError:

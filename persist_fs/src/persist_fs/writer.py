@@ -217,7 +217,7 @@ class Writer:
                 os.close(dir_fd)
 
     def _first_save(self, sbs_fd: int, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> bool:
-        staging_fd = fsops.make_dir(STAGING_DIR, sbs_fd)
+        staging_fd = fsops.make_own_dir(STAGING_DIR, sbs_fd)
         try:
             self._best_effort(lambda: sweep(staging_fd, dry_run=False), "removing abandoned first saves")
             name = _random_name(sandbox_id)
@@ -565,7 +565,7 @@ class Writer:
                 os.close(dir_fd)
 
     def _bury(self, sbs_fd: int, sandbox_id: str) -> None:
-        trash_fd = fsops.make_dir(TRASH_DIR, sbs_fd)
+        trash_fd = fsops.make_own_dir(TRASH_DIR, sbs_fd)
         try:
             tomb = _random_name(sandbox_id)
             os.rename(sandbox_id, tomb, src_dir_fd=sbs_fd, dst_dir_fd=trash_fd)  # commit point
