@@ -102,7 +102,12 @@ def sandbox_states(
     sandbox_id: str | st.SearchStrategy[str] | None = None, *, max_version: int = CURRENT_PERSIST_VERSION
 ) -> st.SearchStrategy[SandboxState]:
     """SandboxStates a driver accepts: a valid ID (or the one given) and a PersistVersion it can read."""
-    id_strategy = st.just(sandbox_id) if isinstance(sandbox_id, str) else sandbox_id or ids()
+    if sandbox_id is None:
+        id_strategy = ids()
+    elif isinstance(sandbox_id, str):
+        id_strategy = st.just(sandbox_id)
+    else:
+        id_strategy = sandbox_id
     return model_objects(SandboxState, sandbox_container=id_strategy, persist_version=st.integers(0, max_version))
 
 
