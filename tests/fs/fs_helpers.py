@@ -147,13 +147,14 @@ class Syscalls:
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.fail_at: int | None = None
+        self.fail_on: tuple[str, int] | None = None  # or: the n-th (1-based) call of this name
         self.errno = errno.EIO
         self.crash = False
 
     def _hit(self, name: str) -> None:
         index = len(self.calls)
         self.calls.append(name)
-        if index == self.fail_at:
+        if index == self.fail_at or (self.fail_on == (name, self.calls.count(name))):
             if self.crash:
                 os._exit(CRASHED)  # as abrupt as SIGKILL: no cleanup, no finally blocks
             raise OSError(self.errno, f"injected: {os.strerror(self.errno)} in {name}")
