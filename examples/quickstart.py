@@ -9,9 +9,8 @@ from __future__ import annotations
 import sys
 import tempfile
 
-from persist_core.model import ContainerState, Mount, Process, SandboxState
-
 from persist_core import CURRENT_PERSIST_VERSION, GoTime, get_driver
+from persist_core.model import ContainerState, Mount, Process, SandboxState
 
 
 def main(driver_name: str) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import BARE_SANDBOX, CORRUPT_RECORD, FULL_SANDBOX, KATA, PersistCli, documents, fs
-from persist_core.cli import main
-from persist_memory.driver import MemoryDriver
 
 from persist_core import PersistDriver, SandboxState, codec, register_driver, unregister_driver
+from persist_core.cli import main
+from persist_memory.driver import MemoryDriver
 
 SOUND, UNSOUND, FAILED = 0, 3, 1
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import BARE_SANDBOX, FS, FULL_SANDBOX, KATA, PersistCli, documents, fs, single_line
+
 from persist_core.cli import main
 
 

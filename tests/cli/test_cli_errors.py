@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import FS, FULL_SANDBOX, PersistCli, fs, single_line
+
 from persist_core.cli import build_parser
 
 

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from cli_helpers import FS, PersistCli, fs
+
 from persist_core.cli.progress import ProgressBar
 
 

@@ -10,11 +10,10 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from persist_core import Capability, Lock, codec
 from persist_core.errors import InvalidIdError, SandboxNotFoundError
 from persist_core.ids import check_id
 from persist_core.model import ContainerState, SandboxState
-
-from persist_core import Capability, Lock, codec
 from persist_memory import MemoryDriver
 
 

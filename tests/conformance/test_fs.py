@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from persist_core.testing import DriverConformance
 
 from persist_core import PersistDriver, get_driver
+from persist_core.testing import DriverConformance
 
 
 class TestFsDriver(DriverConformance):

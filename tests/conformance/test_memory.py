@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from persist_core.testing import DriverConformance
 
+from persist_core.testing import DriverConformance
 from persist_memory import MemoryDriver
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from persist_core.model import ContainerState, GoTime, SandboxState
 
 from persist_core import codec
+from persist_core.model import ContainerState, GoTime, SandboxState
 
 KATA = Path(__file__).resolve().parents[2] / "persist_core/src/persist_core/testing/kata"
 
@@ -74,6 +74,7 @@ def test_raw_bytes_match_go(rel: str) -> None:
 def _attr_path(obj: Any, pointer: str) -> Any:
     """Follow a JSON pointer through the Python objects, mapping Go keys to attributes."""
     import attrs
+
     from persist_core.model._fields import GO_KEY
 
     for token in pointer.split("/")[1:]:

@@ -8,6 +8,8 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from persist_core import codec
 from persist_core.errors import CorruptStateError, EncodeError
 from persist_core.model import (
     BlockDrive,
@@ -26,8 +28,6 @@ from persist_core.model import (
     VFIODev,
 )
 from persist_core.testing.strategies import container_states, json_values, model_objects, sandbox_states
-
-from persist_core import codec
 
 # -- decoding leniency, as Go's encoding/json -----------------------------------------------------
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
+
+from persist_core import CURRENT_PERSIST_VERSION, PersistDriver, Record, StoredSandbox, codec
 from persist_core.driver import Release
 from persist_core.errors import (
     CorruptStateError,
@@ -15,8 +17,6 @@ from persist_core.errors import (
     UnsupportedVersionError,
 )
 from persist_core.model import ContainerState, Process, SandboxState
-
-from persist_core import CURRENT_PERSIST_VERSION, PersistDriver, Record, StoredSandbox, codec
 
 
 class RecordingDriver(PersistDriver):

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from persist_core.model import GoTime
 from persist_core.testing.strategies import go_times
 

@@ -8,10 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from persist_core.errors import DriverLoadError, DriverNotFoundError, InvalidArgumentError, PersistError
 
 import persist_core
 from persist_core import available_drivers, get_driver, register_driver, unregister_driver
+from persist_core.errors import DriverLoadError, DriverNotFoundError, InvalidArgumentError, PersistError
 from persist_memory import MemoryDriver
 
 

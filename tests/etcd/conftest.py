@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from persist_etcd.testing import EtcdCluster, EtcdUnavailable, TlsFiles, find_etcd
 
 from persist_etcd import EtcdDriver
+from persist_etcd.testing import EtcdCluster, EtcdUnavailable, TlsFiles, find_etcd
 
 NO_ETCD = "etcd binary not found: run persist_etcd/ci/install-etcd.sh (apt-get install -y etcd-server)"
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from persist_core.errors import StorageError
 from persist_core.model import ContainerState, SandboxState
+from persist_etcd import EtcdDriver
 from persist_etcd.gateway import b64
 from persist_etcd.keys import range_end
 from persist_etcd.testing import EtcdCluster, member_client
-
-from persist_etcd import EtcdDriver
 
 PREFIX = "/fleet"
 

@@ -8,11 +8,11 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
+
 from persist_core.cli.app import main
 from persist_core.model import ContainerState, SandboxState
-from persist_etcd.testing import EtcdCluster, raw_range
-
 from persist_etcd import EtcdDriver
+from persist_etcd.testing import EtcdCluster, raw_range
 
 
 def test_copy_moves_every_sandbox_between_prefixes(

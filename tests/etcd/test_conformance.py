@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from persist_core.testing import DriverConformance
 
+from persist_core.testing import DriverConformance
 from persist_etcd import EtcdDriver
 
 

@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable
 
 import pytest
+
 from persist_core.errors import BackendUnavailableError
 from persist_core.model import SandboxState
-from persist_etcd.testing import EtcdCluster, EtcdMember, member_client
-
 from persist_etcd import EtcdDriver
+from persist_etcd.testing import EtcdCluster, EtcdMember, member_client
 
 SANDBOXES = [f"sb{index}" for index in range(4)]
 

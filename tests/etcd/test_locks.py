@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from persist_core.errors import LockTimeoutError
-from persist_etcd.testing import member_client, raw_range
 
+from persist_core.errors import LockTimeoutError
 from persist_etcd import EtcdDriver
+from persist_etcd.testing import member_client, raw_range
 
 
 def lock_keys(driver: EtcdDriver, sandbox_id: str = "sb") -> list[str]:

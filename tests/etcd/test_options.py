@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from persist_core.errors import InvalidArgumentError
 
 from persist_core import available_drivers, get_driver
+from persist_core.errors import InvalidArgumentError
 from persist_etcd import EtcdDriver
 
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from importlib.resources import files
 
 import pytest
-from persist_core.errors import CorruptStateError, SandboxNotFoundError
-from persist_core.model import ContainerState, SandboxState
-from persist_etcd.testing import raw_put, raw_range
 
 from persist_core import codec
+from persist_core.errors import CorruptStateError, SandboxNotFoundError
+from persist_core.model import ContainerState, SandboxState
 from persist_etcd import EtcdDriver
+from persist_etcd.testing import raw_put, raw_range
 
 KATA = files("persist_core.testing") / "kata"
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from persist_core.errors import BackendUnavailableError
 from persist_core.model import SandboxState
-from persist_etcd.testing import EtcdCluster, TlsFiles, make_tls_files
-
 from persist_etcd import EtcdDriver
+from persist_etcd.testing import EtcdCluster, TlsFiles, make_tls_files
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+
 from persist_core.errors import BackendUnavailableError, StorageError
 from persist_core.model import SandboxState
+from persist_etcd import EtcdDriver
 from persist_etcd.testing import EtcdCluster
 from persist_etcd.testing.server import free_port
-
-from persist_etcd import EtcdDriver
 
 TIMEOUT = 1.0
 # Generous: the point is "returns, with the right error", not how fast. A hang would take forever.

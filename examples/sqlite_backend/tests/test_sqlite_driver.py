@@ -6,11 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
+from persist_core import available_drivers, get_driver
 from persist_core.errors import InvalidArgumentError, StorageError
 from persist_core.testing.samples import small_container, small_sandbox
 from persist_sqlite import SqliteDriver
-
-from persist_core import available_drivers, get_driver
 
 
 def test_found_by_entry_point_and_reopened_from_its_options(tmp_path: Path) -> None:

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from persist_core.driver import Release
-from persist_core.errors import SandboxNotFoundError, StorageError
 
 from persist_core import Capability, PersistDriver, Record, StoredSandbox
+from persist_core.driver import Release
+from persist_core.errors import SandboxNotFoundError, StorageError
+from persist_core.faults import FaultInjection
 from persist_etcd import locks
-from persist_etcd.faults import FaultInjection
 from persist_etcd.gateway import Gateway, b64, parse_kvs
 from persist_etcd.keys import Layout, range_end
 from persist_etcd.options import DEFAULT_ENDPOINT, DEFAULT_LOCK_TTL, DEFAULT_PREFIX, DEFAULT_TIMEOUT, EtcdOptions

@@ -23,8 +23,8 @@ import etcd3gw
 import requests
 from etcd3gw import exceptions as gw_errors
 from etcd3gw.lease import Lease
-from persist_core.errors import BackendUnavailableError, StorageError
 
+from persist_core.errors import BackendUnavailableError, StorageError
 from persist_etcd.keys import range_end
 from persist_etcd.options import EtcdOptions
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 
 from persist_core.errors import LockTimeoutError, PersistError
-
 from persist_etcd.gateway import Gateway, NotFound, b64, parse_kvs
 from persist_etcd.keys import WRITE, Layout, range_end
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
+
 from persist_core.errors import InvalidArgumentError
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:2379"

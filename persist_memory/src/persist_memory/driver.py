@@ -13,12 +13,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import attrs
-from persist_core.errors import InvalidArgumentError, SandboxNotFoundError
-from persist_core.rwlock import SharedExclusiveLock
 
 from persist_core import Capability, PersistDriver, Record, StoredSandbox
-
-OPERATIONS = ("save", "load", "destroy", "lock", "sandbox_ids")
+from persist_core.errors import InvalidArgumentError, SandboxNotFoundError
+from persist_core.faults import FaultInjection
+from persist_core.rwlock import SharedExclusiveLock
 
 
 @attrs.frozen
@@ -60,8 +59,7 @@ class MemoryDriver(PersistDriver):
         else:
             with self._namespaces_guard:
                 self._store = self._namespaces.setdefault(namespace, _Store(f"memory:{namespace}"))
-        self._faults: dict[str, BaseException] = {}
-        self._faults_guard = threading.Lock()
+        self._faults = FaultInjection()
 
     @property
     def options(self) -> dict[str, Any]:
@@ -69,32 +67,20 @@ class MemoryDriver(PersistDriver):
 
     def fail_next(self, operation: str, exc: BaseException) -> None:
         """Make the next ``operation`` (save, load, destroy, lock, sandbox_ids) raise ``exc``, changing nothing."""
-        if operation not in OPERATIONS:
-            choices = ", ".join(OPERATIONS)
-            raise InvalidArgumentError(f"cannot inject a fault into {operation!r}; choose one of {choices}")
-        if not isinstance(exc, BaseException):
-            raise InvalidArgumentError(f"fail_next needs an exception instance, got {exc!r}")
-        with self._faults_guard:
-            self._faults[operation] = exc
-
-    def _maybe_fail(self, operation: str) -> None:
-        with self._faults_guard:
-            exc = self._faults.pop(operation, None)
-        if exc is not None:
-            raise exc
+        self._faults.fail_next(operation, exc)
 
     def _location(self, sandbox_id: str, container_id: str | None = None) -> str:
         path = f"sbs/{sandbox_id}/" + (f"{container_id}/" if container_id else "") + "persist.json"
         return f"{self._store.label}/{path}"
 
     def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
-        self._maybe_fail("save")
+        self._faults.check("save")
         entry = _Entry(sandbox=sandbox, containers=dict(containers), modified=time.time())
         with self._store.guard:
             self._store.entries[sandbox_id] = entry
 
     def _load(self, sandbox_id: str) -> StoredSandbox:
-        self._maybe_fail("load")
+        self._faults.check("load")
         with self._store.guard:
             entry = self._store.entries.get(sandbox_id)
         if entry is None:
@@ -105,12 +91,12 @@ class MemoryDriver(PersistDriver):
         )
 
     def _destroy(self, sandbox_id: str) -> None:
-        self._maybe_fail("destroy")
+        self._faults.check("destroy")
         with self._store.guard:
             self._store.entries.pop(sandbox_id, None)
 
     def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Any:
-        self._maybe_fail("lock")
+        self._faults.check("lock")
         lock = self._store.lock_for(sandbox_id)
         lock.acquire(exclusive=exclusive, timeout=timeout, what=f"lock of sandbox {sandbox_id!r}")
         released = threading.Event()
@@ -123,7 +109,7 @@ class MemoryDriver(PersistDriver):
         return release
 
     def _sandbox_ids(self) -> Iterable[str]:
-        self._maybe_fail("sandbox_ids")
+        self._faults.check("sandbox_ids")
         with self._store.guard:
             return list(self._store.entries)
 

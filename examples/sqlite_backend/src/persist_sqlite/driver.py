@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from persist_core.errors import InvalidArgumentError, SandboxNotFoundError, StorageError
-
 from persist_core import Capability, PersistDriver, Record, StoredSandbox
+from persist_core.errors import InvalidArgumentError, SandboxNotFoundError, StorageError
 from persist_sqlite import locks
 
 _SCHEMA = """

@@ -1,7 +1,8 @@
-"""``fail_next``: make the next operation of one kind raise a given error before it touches etcd.
+"""``fail_next`` for drivers that declare ``Capability.FAULT_INJECTION``: the next operation of one kind
+raises a given error before it touches the store.
 
-For test suites that run against a real cluster and need a failed save or lock on demand; the same
-contract as the memory driver's (``Capability.FAULT_INJECTION``).
+Test suites use it to see how their code copes with a failed save or lock; every driver that offers it
+shares this one implementation, so they all keep the same contract.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ OPERATIONS = ("save", "load", "destroy", "lock", "sandbox_ids")
 
 
 class FaultInjection:
-    """Pending faults, one per operation; each is raised once, and nothing is sent to etcd then."""
+    """Pending faults, one per operation; each is raised once, before the backend does anything."""
 
     def __init__(self) -> None:
         self._faults: dict[str, BaseException] = {}
