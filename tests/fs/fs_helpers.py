@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from persist_core import ContainerState, SandboxState, codec
 from persist_core.errors import SandboxNotFoundError
 from persist_core.testing.samples import small_container, small_sandbox
-
-from persist_core import ContainerState, SandboxState, codec
 from persist_fs import FsDriver
 
 #: How long a test waits for anything a correct driver does at once (only a broken one waits this long).

@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 
 from fs_helpers import PATIENCE, SID, STATE_A, STATE_B, encode, fork, kata_view, loaded, make_state, wait
+
 from persist_core.errors import SandboxNotFoundError
 from persist_core.testing.background import in_background
-
 from persist_fs import FsDriver
 
 ROUNDS = 200

@@ -30,8 +30,8 @@ from fs_helpers import (
     wait,
 )
 from fs_scenarios import SCENARIOS, perform, prepare
-from persist_core.errors import SandboxNotFoundError, StorageError
 
+from persist_core.errors import SandboxNotFoundError, StorageError
 from persist_fs import FsDriver
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from fs_helpers import SID, STATE_A, STATE_B, encode, kata_view, loaded, make_state, snapshot
+
+from persist_core import ContainerState
 from persist_core.errors import (
     CorruptStateError,
     InvalidIdError,
@@ -20,8 +22,6 @@ from persist_core.errors import (
     UnsupportedVersionError,
 )
 from persist_core.testing.samples import newer_version_record
-
-from persist_core import ContainerState
 from persist_fs import FsDriver
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 from fs_helpers import SID, STATE_A, STATE_B, encode, kata_view, loaded, make_state, snapshot
-from persist_core.errors import SandboxNotFoundError
-from persist_core.testing.samples import kata_samples
 
 from persist_core import ContainerState, SandboxState, codec, get_driver
+from persist_core.errors import SandboxNotFoundError
+from persist_core.testing.samples import kata_samples
 from persist_fs import FsDriver, RootlessFsDriver
 
 TREES = ("tree-full", "tree-zero")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from fs_helpers import PATIENCE, SID, STATE_A, fork, kill, wait
+
 from persist_core.errors import LockTimeoutError, SandboxNotFoundError, StorageError
 from persist_core.testing.background import in_background
-
 from persist_fs import FsDriver
 
 GRACE = 0.2  # lets a waiter that should stay blocked get the lock, if the driver wrongly grants it
@@ -164,10 +164,18 @@ def test_a_forked_child_never_releases_nor_keeps_the_parents_lock(driver: FsDriv
 
     assert wait(fork(child)) == 0
     assert refused(driver, exclusive=True), "a child's release freed the parent's lock"
-    # A child that lives on does not keep the lock alive after the parent lets go.
+    # A child that lives on does not keep the lock alive after the parent lets go (it drops its inherited
+    # copy as soon as it runs, so wait until it does).
     read_end, write_end = os.pipe()
-    sleeper = fork(lambda: os.read(read_end, 1))
+    ready_r, ready_w = os.pipe()
+
+    def sleep() -> None:
+        os.write(ready_w, b"1")
+        os.read(read_end, 1)
+
+    sleeper = fork(sleep)
     try:
+        assert select.select([ready_r], [], [], PATIENCE)[0], "the forked child did not start"
         lock.release()
         assert granted(driver, exclusive=True), "a forked child kept its parent's released lock"
     finally:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from fs_helpers import STATE_A, encode, loaded
-from persist_core.errors import InvalidArgumentError
 
 from persist_core import get_driver
+from persist_core.errors import InvalidArgumentError
 from persist_fs import FsDriver, RootlessFsDriver
 
 

@@ -13,7 +13,6 @@ import threading
 import weakref
 
 from persist_core.errors import StorageError
-
 from persist_fs import fsops
 from persist_fs.layout import LOCKS_DIR, SANDBOXES
 

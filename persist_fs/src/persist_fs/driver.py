@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import weakref
 from collections.abc import Iterable, Mapping
@@ -11,7 +10,6 @@ from typing import Any, ClassVar
 from persist_core.driver import Capability, PersistDriver, Release, StoredSandbox
 from persist_core.errors import InvalidArgumentError, StorageError
 from persist_core.ids import check_id
-
 from persist_fs import fsops, reader
 from persist_fs.dirs import Dirs
 from persist_fs.known import KnownContents
@@ -106,9 +104,7 @@ class FsDriver(PersistDriver):
 
     def _destroy(self, sandbox_id: str) -> None:
         self._writer.destroy(sandbox_id)
-        # Tidying only: a lock file nobody holds goes with its sandbox (a held one goes when released).
-        with contextlib.suppress(OSError):
-            self._locks.prune(sandbox_id, dry_run=False)
+        self._locks.destroyed(sandbox_id)
 
     def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:
         return self._locks.acquire(sandbox_id, exclusive, timeout)

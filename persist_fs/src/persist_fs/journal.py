@@ -9,6 +9,7 @@ journal cannot steer a rename outside the sandbox directory.
 from __future__ import annotations
 
 import attrs
+
 from persist_core.errors import CorruptStateError, InvalidIdError
 from persist_core.ids import check_id
 

@@ -5,8 +5,9 @@ threads of one process alike, and a killed holder's lock goes with its last desc
 released only by closing the descriptor, never with LOCK_UN (which would also drop it for a forked
 child sharing the description); a forked child closes its inherited copies at once, so it never keeps
 the parent's lock alive and can never release it. The lock file is never replaced while held. The last
-exclusive holder of a sandbox that is no longer stored removes the file as it lets go: waiters notice
-(the file they locked has no name any more) and start over on a fresh one, so lock files do not pile up.
+exclusive holder of a sandbox destroyed meanwhile removes the file as it lets go (destroy removes it at
+once if nobody holds it): waiters notice that the file they locked has no name any more and start over on
+a fresh one, so lock files do not pile up.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import ClassVar
 
 from persist_core.driver import Release
 from persist_core.errors import LockTimeoutError, StorageError
-
 from persist_fs import fsops
 from persist_fs.dirs import Dirs
 from persist_fs.layout import LOCKS_DIR
@@ -101,6 +101,9 @@ class SandboxLocks:
     def __init__(self, dirs: Dirs, is_stored: Callable[[str], bool]) -> None:
         self._dirs = dirs
         self._is_stored = is_stored
+        # Sandboxes destroyed while their lock was held: the lock file goes when its holder lets go.
+        # (Checked on release without a system call; other leftover lock files go with clean_leftovers.)
+        self._destroyed_while_held: set[str] = set()
 
     def path(self, sandbox_id: str) -> str:
         return os.path.join(self._dirs.sbs_path, LOCKS_DIR, sandbox_id)
@@ -154,15 +157,29 @@ class SandboxLocks:
         if fd is None:  # already released, or we are a forked child and it was never ours
             return
         try:
-            if exclusive and not self._is_stored(sandbox_id):
-                _unlink_if_same(self._dirs.locks(), sandbox_id, fd)
+            if sandbox_id in self._destroyed_while_held:
+                self._destroyed_while_held.discard(sandbox_id)
+                if exclusive and not self._is_stored(sandbox_id):
+                    _unlink_if_same(self._dirs.locks(), sandbox_id, fd)
         except OSError:
             pass  # tidying only: the lock is released by the close below either way
         finally:
             os.close(fd)
 
-    def prune(self, sandbox_id: str, *, dry_run: bool, locks_fd: int | None = None) -> bool:
-        """Remove the lock file of a sandbox that is not stored if nobody holds it; True if it goes (or would)."""
+    def destroyed(self, sandbox_id: str) -> None:
+        """The sandbox is gone: remove its lock file now if nobody holds it, else when its holder lets go."""
+        try:
+            held = self.prune(sandbox_id, dry_run=False) is None
+        except OSError:
+            return  # tidying only
+        if held:
+            self._destroyed_while_held.add(sandbox_id)
+
+    def prune(self, sandbox_id: str, *, dry_run: bool, locks_fd: int | None = None) -> bool | None:
+        """Remove the lock file of a sandbox that is not stored if nobody holds it.
+
+        True if it goes (or would), False if there is none or the sandbox is stored, None if it is held.
+        """
         if locks_fd is None:
             locks_fd = self._dirs.locks()
         try:
@@ -173,7 +190,7 @@ class SandboxLocks:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return False
+                return None
             if self._is_stored(sandbox_id):
                 return False
             if not dry_run:

@@ -21,7 +21,6 @@ import os
 
 from persist_core.driver import Record, StoredSandbox
 from persist_core.errors import CorruptStateError, SandboxNotFoundError, StorageError
-
 from persist_fs import fsops, journal
 from persist_fs.dirs import Dirs
 from persist_fs.known import Key, KnownContents

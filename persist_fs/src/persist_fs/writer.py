@@ -34,7 +34,6 @@ import stat
 from collections.abc import Callable, Mapping
 
 from persist_core.errors import CorruptStateError, StorageError
-
 from persist_fs import fsops, journal
 from persist_fs.dirs import Dirs
 from persist_fs.known import Key, KnownContents
