@@ -26,7 +26,7 @@ from persist_fs.layout import (
     scan,
 )
 from persist_fs.locks import SandboxLocks
-from persist_fs.writer import Writer, sweep
+from persist_fs.writer import Writer, sweep_staging, sweep_trash
 
 _instances: weakref.WeakSet[FsDriver] = weakref.WeakSet()
 
@@ -178,7 +178,11 @@ class FsDriver(PersistDriver):
         sbs_path = self.run_storage_path
         found: list[str] = []
         try:
-            for hidden, what in ((STAGING_DIR, "abandoned first save"), (TRASH_DIR, "abandoned destroy")):
+            sweeps = (
+                (STAGING_DIR, "abandoned first save", sweep_staging),
+                (TRASH_DIR, "abandoned destroy", sweep_trash),
+            )
+            for hidden, what, sweep in sweeps:
                 try:
                     parent_fd = fsops.open_dir(hidden, sbs_fd)
                 except FileNotFoundError:

@@ -26,14 +26,10 @@ class KnownContents:
     def reset_after_fork(self) -> None:
         self._guard = threading.Lock()
 
-    def get(self, sandbox_id: str, key: Key, ident: Identity) -> bytes | None:
-        """The bytes known to be in the file with identity ``ident``, or None if unknown."""
+    def of(self, sandbox_id: str) -> dict[Key, tuple[Identity, bytes]]:
+        """A copy of what is known about one sandbox's files: identity and bytes, by key."""
         with self._guard:
-            entries = self._sandboxes.get(sandbox_id)
-            entry = None if entries is None else entries.get(key)
-        if entry is None or entry[0] != ident:
-            return None
-        return entry[1]
+            return dict(self._sandboxes.get(sandbox_id, {}))
 
     def put(self, sandbox_id: str, key: Key, ident: Identity, data: bytes) -> None:
         with self._guard:

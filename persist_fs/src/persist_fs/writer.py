@@ -97,14 +97,14 @@ def remove_tree(name: str, parent_fd: int) -> None:
     fsops.remove_entry(name, parent_fd)
 
 
-def sweep(parent_fd: int, *, dry_run: bool) -> list[str]:
-    """Trees in .staging or .trash whose writer is gone (its flock is free); removed unless ``dry_run``."""
-    with os.scandir(parent_fd) as entries:
+def sweep_trash(trash_fd: int, *, dry_run: bool) -> list[str]:
+    """Trees in .trash whose destroyer is gone: each is locked from the instant it is renamed there."""
+    with os.scandir(trash_fd) as entries:
         names = [entry.name for entry in entries]
     found = []
     for name in names:
         try:
-            fd = fsops.open_dir(name, parent_fd)
+            fd = fsops.open_dir(name, trash_fd)
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -116,13 +116,31 @@ def sweep(parent_fd: int, *, dry_run: bool) -> list[str]:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    continue  # its writer is still at work
+                    continue  # its destroyer is still at work
             if not dry_run:
-                remove_tree(name, parent_fd)
+                remove_tree(name, trash_fd)
             found.append(name)
         finally:
             fsops.close_quietly(fd)
     return found
+
+
+def sweep_staging(staging_fd: int, *, dry_run: bool) -> list[str]:
+    """Trees in .staging whose first save was killed. First saves hold a shared flock on .staging while
+    they build, so whoever gets it exclusively knows that every tree there is abandoned."""
+    try:
+        fcntl.flock(staging_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return []  # first saves are at work: leave it to a quieter moment
+    try:
+        with os.scandir(staging_fd) as entries:
+            names = [entry.name for entry in entries]
+        if not dry_run:
+            for name in names:
+                remove_tree(name, staging_fd)
+        return names
+    finally:
+        fsops.unlock_quietly(staging_fd)
 
 
 class Writer:
@@ -218,11 +236,12 @@ class Writer:
     def _first_save(self, sbs_fd: int, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> bool:
         staging_fd = fsops.make_own_dir(STAGING_DIR, sbs_fd)
         try:
-            self._best_effort(lambda: sweep(staging_fd, dry_run=False), "removing abandoned first saves")
+            self._best_effort(lambda: sweep_staging(staging_fd, dry_run=False), "removing abandoned first saves")
+            fcntl.flock(staging_fd, fcntl.LOCK_SH)  # while we hold it, our tree is not taken for abandoned
             name = _random_name(sandbox_id)
             tree_fd = fsops.make_dir(name, staging_fd)
             try:
-                # Sweepers skip a locked tree; once renamed, this is the writers' lock of the sandbox.
+                # Once renamed, this is the writers' lock of the new sandbox until we are done.
                 fcntl.flock(tree_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 written: dict[Key, tuple[os.stat_result, bytes]] = {}
                 written[None] = (fsops.write_new_file(PERSIST_FILE, sandbox, tree_fd), sandbox)
@@ -250,6 +269,7 @@ class Writer:
                 fsops.unlock_quietly(tree_fd)
                 os.close(tree_fd)
         finally:
+            fsops.unlock_quietly(staging_fd)
             os.close(staging_fd)
         self._best_effort(lambda: os.fsync(sbs_fd), "making the new sandbox directory durable")
         for key, (st, data) in written.items():
@@ -261,14 +281,15 @@ class Writer:
         for name in listing.hidden:
             if is_our_temporary(name):
                 fsops.remove_entry(name, dir_fd)  # from a save killed before its commit point
+        known = self._known.of(sandbox_id)
         changes = {
             cid: data
             for cid, data in containers.items()
-            if cid not in listing.containers or not self._unchanged(dir_fd, sandbox_id, cid, data)
+            if cid not in listing.containers or not self._unchanged(dir_fd, sandbox_id, cid, data, known)
         }
         removed = listing.containers - containers.keys()
         plan = journal.Plan(
-            sandbox=not self._unchanged(dir_fd, sandbox_id, None, sandbox),
+            sandbox=not self._unchanged(dir_fd, sandbox_id, None, sandbox, known),
             writes=tuple(sorted(changes)),
             deletes=tuple(sorted(cid for cid in removed if self._has_file(dir_fd, cid))),
         )
@@ -283,8 +304,11 @@ class Writer:
         for cid in sorted(empty):
             self._best_effort(functools.partial(fsops.remove_entry, cid, dir_fd), f"removing empty directory {cid}")
 
-    def _unchanged(self, dir_fd: int, sandbox_id: str, key: Key, data: bytes) -> bool:
-        relative = PERSIST_FILE if key is None else os.path.join(key, PERSIST_FILE)
+    def _unchanged(
+        self, dir_fd: int, sandbox_id: str, key: Key, data: bytes, known: dict[Key, tuple[fsops.Identity, bytes]]
+    ) -> bool:
+        """Whether the file already holds ``data``: from what we know of its identity, else by reading it."""
+        relative = PERSIST_FILE if key is None else f"{key}/{PERSIST_FILE}"
         try:
             st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):
@@ -296,10 +320,9 @@ class Writer:
                 f"cannot save sandbox {sandbox_id!r}: {os.path.join(self._dirs.sbs_path, sandbox_id, relative)} is "
                 "not a regular file; remove it or destroy the sandbox"
             )
-        ident = fsops.identity(st)
-        known = self._known.get(sandbox_id, key, ident)
-        if known is not None:
-            return known == data
+        entry = known.get(key)
+        if entry is not None and entry[0] == fsops.identity(st):
+            return entry[1] == data
         if st.st_size != len(data):
             return False
         try:
@@ -570,6 +593,6 @@ class Writer:
             os.rename(sandbox_id, tomb, src_dir_fd=sbs_fd, dst_dir_fd=trash_fd)  # commit point
             self._best_effort(lambda: os.fsync(sbs_fd), "fsync after renaming a destroyed sandbox away")
             self._best_effort(lambda: remove_tree(tomb, trash_fd), f"removing {tomb} from the trash")
-            self._best_effort(lambda: sweep(trash_fd, dry_run=False), "removing abandoned destroys")
+            self._best_effort(lambda: sweep_trash(trash_fd, dry_run=False), "removing abandoned destroys")
         finally:
             os.close(trash_fd)
