@@ -84,3 +84,21 @@ def test_work_in_progress_is_not_a_leftover(driver: FsDriver, root: Path) -> Non
     finally:
         os.close(fd)
     assert driver.find_leftovers() == [f"temporary file of a killed save: {directory / '.new.c9'}"]
+
+
+def test_a_first_save_in_progress_is_not_a_leftover(driver: FsDriver, root: Path) -> None:
+    """First saves hold .staging shared while they build: a tree there is only abandoned once nobody does."""
+    driver.save(*STATE_A)
+    staging = root / "sbs" / ".staging"
+    (staging / "new.0123456789abcdef").mkdir()
+    fd = os.open(staging, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        assert driver.find_leftovers() == []
+        assert driver.clean_leftovers() == []
+        driver.save(*make_state("x", {}, sandbox_id="other"))  # a first save meanwhile sweeps nothing
+        assert (staging / "new.0123456789abcdef").is_dir()
+    finally:
+        os.close(fd)
+    assert driver.clean_leftovers() == [f"abandoned first save: {staging / 'new.0123456789abcdef'}"]
+    assert os.listdir(staging) == []
