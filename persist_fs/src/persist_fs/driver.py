@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from persist_core.driver import Capability, PersistDriver, Release, StoredSandbox
 from persist_core.errors import InvalidArgumentError, StorageError
 from persist_core.ids import check_id
-from persist_fs import fsops, reader
+from persist_fs import fsops, reader, trash
 from persist_fs.dirs import Dirs
 from persist_fs.known import KnownContents
 from persist_fs.layout import (
@@ -26,7 +26,8 @@ from persist_fs.layout import (
     scan,
 )
 from persist_fs.locks import SandboxLocks
-from persist_fs.writer import Writer, sweep_staging, sweep_trash
+from persist_fs.trash import sweep_staging, sweep_trash
+from persist_fs.writer import Writer
 
 _instances: weakref.WeakSet[FsDriver] = weakref.WeakSet()
 
@@ -103,7 +104,10 @@ class FsDriver(PersistDriver):
         return reader.load(self._dirs, self._known, sandbox_id)
 
     def _destroy(self, sandbox_id: str) -> None:
-        self._writer.destroy(sandbox_id)
+        try:
+            trash.destroy(self._dirs, sandbox_id)
+        finally:
+            self._known.forget(sandbox_id, whole=True)
         self._locks.destroyed(sandbox_id)
 
     def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:

@@ -1,4 +1,4 @@
-"""``save()`` and ``destroy()``: a sandbox and its containers change as one unit, or not at all.
+"""``save()``: a sandbox and its containers change as one unit, or not at all.
 
 Writers of one sandbox take flock(LOCK_EX) on its directory (the lock kata itself uses), never the
 user-visible lock, so a caller holding ``driver.lock()`` can save. Every step before the *commit point*
@@ -14,7 +14,6 @@ writer (readers already see the new state).
 - Several changes: temporaries for every changed file are written in ``sbs/<sid>`` and made durable,
   then ``.journal`` listing the steps is renamed into place and made durable. Commit point: that rename.
   The steps are then applied (renames, removals), their directories fsynced, and the journal emptied.
-- destroy: ``sbs/<sid>`` is renamed to ``sbs/.trash/<sid>.<random>``, then removed. Commit point: the rename.
 
 Only files whose bytes differ from what is on disk are written; new container directories are made
 before the commit point (an empty directory is not a container to any reader), so after it nothing can
@@ -29,12 +28,11 @@ import fcntl
 import functools
 import logging
 import os
-import secrets
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from persist_core.errors import CorruptStateError, StorageError
-from persist_fs import fsops, journal
+from persist_core.errors import StorageError
+from persist_fs import fsops, journal, steps, trash
 from persist_fs.dirs import Dirs
 from persist_fs.known import Key, KnownContents
 from persist_fs.layout import (
@@ -43,29 +41,11 @@ from persist_fs.layout import (
     PERSIST_FILE,
     SANDBOX_TMP,
     STAGING_DIR,
-    TRASH_DIR,
-    Listing,
     container_tmp,
     is_our_temporary,
-    scan,
 )
 
 _log = logging.getLogger("persist_fs")
-
-
-def _describe(exc: OSError) -> str:
-    where = f" ({exc.filename})" if exc.filename else ""
-    return f"{exc.strerror or exc}{where}"
-
-
-def _random_name(sandbox_id: str) -> str:
-    return f"{sandbox_id}.{secrets.token_hex(8)}"
-
-
-def bump(dir_fd: int) -> None:
-    """Replace ``.journal`` by a new empty file: readers that started before will read again."""
-    fsops.write_new_file(JOURNAL_TMP, b"", dir_fd, sync=False)
-    os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
 
 
 def _undo(dir_fd: int, temporaries: list[str], made_dirs: list[str]) -> None:
@@ -76,71 +56,6 @@ def _undo(dir_fd: int, temporaries: list[str], made_dirs: list[str]) -> None:
     for name in made_dirs:
         with contextlib.suppress(OSError):
             os.rmdir(name, dir_fd=dir_fd)
-
-
-def remove_tree(name: str, parent_fd: int) -> None:
-    """Remove a sandbox tree that is out of sight, its journal first so that late readers notice."""
-    try:
-        fd = fsops.open_dir(name, parent_fd)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        if exc.errno not in fsops.NOT_A_DIRECTORY:
-            raise
-    else:
-        try:
-            os.unlink(JOURNAL, dir_fd=fd)
-        except FileNotFoundError:
-            pass
-        finally:
-            os.close(fd)
-    fsops.remove_entry(name, parent_fd)
-
-
-def sweep_trash(trash_fd: int, *, dry_run: bool) -> list[str]:
-    """Trees in .trash whose destroyer is gone: each is locked from the instant it is renamed there."""
-    with os.scandir(trash_fd) as entries:
-        names = [entry.name for entry in entries]
-    found = []
-    for name in names:
-        try:
-            fd = fsops.open_dir(name, trash_fd)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            if exc.errno not in fsops.NOT_A_DIRECTORY:
-                raise
-            fd = None
-        try:
-            if fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # its destroyer is still at work
-            if not dry_run:
-                remove_tree(name, trash_fd)
-            found.append(name)
-        finally:
-            fsops.close_quietly(fd)
-    return found
-
-
-def sweep_staging(staging_fd: int, *, dry_run: bool) -> list[str]:
-    """Trees in .staging whose first save was killed. First saves hold a shared flock on .staging while
-    they build, so whoever gets it exclusively knows that every tree there is abandoned."""
-    try:
-        fcntl.flock(staging_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return []  # first saves are at work: leave it to a quieter moment
-    try:
-        with os.scandir(staging_fd) as entries:
-            names = [entry.name for entry in entries]
-        if not dry_run:
-            for name in names:
-                remove_tree(name, staging_fd)
-        return names
-    finally:
-        fsops.unlock_quietly(staging_fd)
 
 
 class Writer:
@@ -156,19 +71,8 @@ class Writer:
             self._save(sandbox_id, path, sandbox, containers)
         except OSError as exc:
             raise StorageError(
-                f"cannot save sandbox {sandbox_id!r} in {path}: {_describe(exc)}; the previous state is unchanged"
+                f"cannot save sandbox {sandbox_id!r} in {path}: {steps.describe(exc)}; the previous state is unchanged"
             ) from exc
-
-    def destroy(self, sandbox_id: str) -> None:
-        path = os.path.join(self._dirs.sbs_path, sandbox_id)
-        try:
-            self._destroy(sandbox_id, path)
-        except OSError as exc:
-            raise StorageError(
-                f"cannot destroy sandbox {sandbox_id!r} ({path}): {_describe(exc)}; it is still stored"
-            ) from exc
-        finally:
-            self._known.forget(sandbox_id, whole=True)
 
     def tidy(self, sandbox_id: str, *, dry_run: bool) -> list[str]:
         """What killed writers left in sbs/<sid> (finishing an interrupted commit), unless ``dry_run``."""
@@ -185,7 +89,7 @@ class Writer:
                 fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return []  # a writer is at work: what it has made is not left over
-            return self._tidy(dir_fd, path, dry_run=dry_run)
+            return steps.tidy(dir_fd, path, dry_run=dry_run)
         finally:
             fsops.unlock_quietly(dir_fd)
             os.close(dir_fd)
@@ -199,15 +103,6 @@ class Writer:
             fd = self._dirs.sbs(create=True)
             assert fd is not None
         return fd
-
-    def _lock(self, dir_fd: int, sandbox_id: str, sbs_fd: int) -> bool:
-        """Take the writers' lock; False if the directory was renamed away (destroyed) meanwhile."""
-        fcntl.flock(dir_fd, fcntl.LOCK_EX)
-        try:
-            current = os.stat(sandbox_id, dir_fd=sbs_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            return False
-        return fsops.same_inode(current, os.fstat(dir_fd))
 
     def _save(self, sandbox_id: str, path: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
         sbs_fd = self._sbs_for_writing()
@@ -226,7 +121,7 @@ class Writer:
                     ) from exc
                 raise
             try:
-                if self._lock(dir_fd, sandbox_id, sbs_fd):
+                if steps.lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd):
                     self._commit(dir_fd, sandbox_id, path, sandbox, containers)
                     return
             finally:
@@ -236,9 +131,9 @@ class Writer:
     def _first_save(self, sbs_fd: int, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> bool:
         staging_fd = fsops.make_own_dir(STAGING_DIR, sbs_fd)
         try:
-            self._best_effort(lambda: sweep_staging(staging_fd, dry_run=False), "removing abandoned first saves")
+            steps.best_effort(lambda: trash.sweep_staging(staging_fd, dry_run=False), "removing abandoned first saves")
             fcntl.flock(staging_fd, fcntl.LOCK_SH)  # while we hold it, our tree is not taken for abandoned
-            name = _random_name(sandbox_id)
+            name = trash.random_name(sandbox_id)
             tree_fd = fsops.make_dir(name, staging_fd)
             try:
                 # Once renamed, this is the writers' lock of the new sandbox until we are done.
@@ -259,11 +154,11 @@ class Writer:
                 except OSError as exc:
                     if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                         raise
-                    self._best_effort(lambda: remove_tree(name, staging_fd), "removing a staged first save")
+                    steps.best_effort(lambda: trash.remove_tree(name, staging_fd), "removing a staged first save")
                     return False
             except BaseException:
                 with contextlib.suppress(OSError):  # else a hidden leftover, swept by the next first save
-                    remove_tree(name, staging_fd)
+                    trash.remove_tree(name, staging_fd)
                 raise
             finally:
                 fsops.unlock_quietly(tree_fd)
@@ -271,13 +166,13 @@ class Writer:
         finally:
             fsops.unlock_quietly(staging_fd)
             os.close(staging_fd)
-        self._best_effort(lambda: os.fsync(sbs_fd), "making the new sandbox directory durable")
+        steps.best_effort(lambda: os.fsync(sbs_fd), "making the new sandbox directory durable")
         for key, (st, data) in written.items():
             self._known.put(sandbox_id, key, fsops.identity(st), data)
         return True
 
     def _commit(self, dir_fd: int, sandbox_id: str, path: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
-        listing = self._settle(dir_fd, sandbox_id, path)
+        listing = steps.settle(dir_fd, sandbox_id, path)
         for name in listing.hidden:
             if is_our_temporary(name):
                 fsops.remove_entry(name, dir_fd)  # from a save killed before its commit point
@@ -291,7 +186,7 @@ class Writer:
         plan = journal.Plan(
             sandbox=not self._unchanged(dir_fd, sandbox_id, None, sandbox, known),
             writes=tuple(sorted(changes)),
-            deletes=tuple(sorted(cid for cid in removed if self._has_file(dir_fd, cid))),
+            deletes=tuple(sorted(cid for cid in removed if steps.has_record(dir_fd, cid))),
         )
         if plan.steps == 1:
             self._commit_one(dir_fd, sandbox_id, plan, sandbox, changes)
@@ -302,7 +197,7 @@ class Writer:
             )
         empty = removed.difference(plan.deletes)  # container directories without persist.json
         for cid in sorted(empty):
-            self._best_effort(functools.partial(fsops.remove_entry, cid, dir_fd), f"removing empty directory {cid}")
+            steps.best_effort(functools.partial(fsops.remove_entry, cid, dir_fd), f"removing empty directory {cid}")
 
     def _unchanged(
         self, dir_fd: int, sandbox_id: str, key: Key, data: bytes, known: dict[Key, tuple[fsops.Identity, bytes]]
@@ -332,27 +227,6 @@ class Writer:
         self._known.put(sandbox_id, key, fsops.identity(st), current)
         return current == data
 
-    @staticmethod
-    def _has_file(dir_fd: int, cid: str) -> bool:
-        try:
-            os.stat(os.path.join(cid, PERSIST_FILE), dir_fd=dir_fd, follow_symlinks=False)
-        except (FileNotFoundError, NotADirectoryError):
-            return False
-        return True
-
-    @staticmethod
-    def _container_dir(dir_fd: int, cid: str) -> tuple[int, bool]:
-        """The container's directory, open, and whether we made it; a symlink or file in its place goes."""
-        try:
-            return fsops.open_dir(cid, dir_fd), False
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            if exc.errno not in fsops.NOT_A_DIRECTORY:
-                raise
-            os.unlink(cid, dir_fd=dir_fd)  # not a directory, so not a container to any reader
-        return fsops.make_dir(cid, dir_fd), True
-
     def _commit_one(
         self, dir_fd: int, sandbox_id: str, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes]
     ) -> None:
@@ -361,7 +235,7 @@ class Writer:
             cid = plan.deletes[0]
             container_fd = fsops.open_dir(cid, dir_fd)
             try:
-                bump(dir_fd)
+                steps.bump(dir_fd)
                 os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
             finally:
                 os.close(container_fd)
@@ -371,18 +245,18 @@ class Writer:
                 fsops.remove_entry(cid, dir_fd)
                 os.fsync(dir_fd)
 
-            self._best_effort(finish_removal, f"removing container {cid!r}")
+            steps.best_effort(finish_removal, f"removing container {cid!r}")
             return
         key: Key = None if plan.sandbox else plan.writes[0]
         if key is None:
             tmp, data, target_fd, made = SANDBOX_TMP, sandbox, dir_fd, False
         else:
             tmp, data = container_tmp(key), changes[key]
-            target_fd, made = self._container_dir(dir_fd, key)
+            target_fd, made = steps.container_dir(dir_fd, key)
         try:
             try:
                 st = fsops.write_new_file(tmp, data, dir_fd)
-                bump(dir_fd)
+                steps.bump(dir_fd)
                 os.rename(tmp, PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=target_fd)  # commit point
             except BaseException:
                 _undo(dir_fd, [tmp], [key] if made and key is not None else [])
@@ -393,7 +267,7 @@ class Writer:
                 if made:
                     os.fsync(dir_fd)
 
-            self._best_effort(make_durable, "fsync after the rename")
+            steps.best_effort(make_durable, "fsync after the rename")
         finally:
             if target_fd != dir_fd:
                 os.close(target_fd)
@@ -414,7 +288,7 @@ class Writer:
         written: dict[Key, tuple[os.stat_result, bytes]] = {}
         try:
             for cid in new_dirs:
-                container_fd, created = self._container_dir(dir_fd, cid)
+                container_fd, created = steps.container_dir(dir_fd, cid)
                 os.close(container_fd)
                 if created:
                     made.append(cid)
@@ -436,7 +310,7 @@ class Writer:
             os.fsync(dir_fd)  # commit point (durable)
         except OSError:
             try:
-                bump(dir_fd)  # withdraw the commit: an empty journal, so readers see the old files again
+                steps.bump(dir_fd)  # withdraw the commit: an empty journal, so readers see the old files again
             except OSError:
                 _log.error("sandbox %r: cannot withdraw a commit that is not known to be durable", sandbox_id)
             else:
@@ -444,155 +318,6 @@ class Writer:
                 raise
         for cid in plan.deletes:
             self._known.forget(sandbox_id, cid)
-        self._best_effort(lambda: self._roll_forward(dir_fd, plan), "applying the committed journal")
+        steps.best_effort(lambda: steps.roll_forward(dir_fd, plan), "applying the committed journal")
         for key, (st, data) in written.items():
             self._known.put(sandbox_id, key, fsops.identity(st), data)
-
-    # -- finishing and recovery --------------------------------------------------------------------
-
-    @staticmethod
-    def _best_effort(step: Callable[[], object], what: str) -> None:
-        """A step whose failure must not fail the operation (past its commit point, or only tidying):
-        retry it once, then log it; the next writer finishes it."""
-        for attempt in (1, 2):
-            try:
-                step()
-                return
-            except OSError as exc:
-                if attempt == 2:
-                    _log.error("persist-fs: %s failed: %s", what, _describe(exc))
-
-    @staticmethod
-    def _roll_forward(dir_fd: int, plan: journal.Plan) -> None:
-        """Apply a committed plan (again): every step is skipped if already done. Ends with an empty journal."""
-        synced = []
-        try:
-            for cid in plan.writes:
-                container_fd, _ = Writer._container_dir(dir_fd, cid)
-                synced.append(container_fd)
-                with contextlib.suppress(FileNotFoundError):  # else renamed before
-                    os.rename(container_tmp(cid), PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=container_fd)
-            if plan.sandbox:
-                with contextlib.suppress(FileNotFoundError):
-                    os.rename(SANDBOX_TMP, PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-            for cid in plan.deletes:
-                Writer._remove_container(dir_fd, cid)
-            for fd in synced:
-                os.fsync(fd)
-            os.fsync(dir_fd)
-        finally:
-            for fd in synced:
-                fsops.close_quietly(fd)
-        bump(dir_fd)  # settled: the steps are durable, the journal no longer needs them
-
-    @staticmethod
-    def _remove_container(dir_fd: int, cid: str) -> None:
-        """Unlink persist.json first (the one visible step), then the rest of the directory."""
-        try:
-            container_fd = fsops.open_dir(cid, dir_fd)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            if exc.errno not in fsops.NOT_A_DIRECTORY:
-                raise
-        else:
-            try:
-                os.unlink(PERSIST_FILE, dir_fd=container_fd)
-            except (FileNotFoundError, IsADirectoryError):
-                pass
-            finally:
-                os.close(container_fd)
-        fsops.remove_entry(cid, dir_fd)
-
-    def _read_plan(self, dir_fd: int, path: str) -> journal.Plan | None:
-        where = os.path.join(path, JOURNAL)
-        try:
-            data, _ = fsops.read_file(JOURNAL, dir_fd)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.EISDIR):
-                raise CorruptStateError(f"{where} is not a regular file; destroy the sandbox to remove it") from exc
-            raise
-        return journal.decode(data, where)
-
-    def _settle(self, dir_fd: int, sandbox_id: str, path: str) -> Listing:
-        """Finish a commit a killed writer left half applied; return the directory as it then is."""
-        listing = scan(dir_fd)
-        if JOURNAL in listing.hidden:
-            plan = self._read_plan(dir_fd, path)
-            if plan is not None:
-                _log.info("sandbox %r: finishing a commit interrupted by a killed writer", sandbox_id)
-                self._roll_forward(dir_fd, plan)
-                listing = scan(dir_fd)
-        return listing
-
-    def _tidy(self, dir_fd: int, path: str, *, dry_run: bool) -> list[str]:
-        found = []
-        listing = scan(dir_fd)
-        plan = self._read_plan(dir_fd, path) if JOURNAL in listing.hidden else None
-        pending: set[str] = set()
-        if plan is not None:
-            found.append(f"interrupted commit, readers see its new state: {os.path.join(path, JOURNAL)}")
-            if dry_run:
-                pending = {container_tmp(cid) for cid in plan.writes} | set(plan.writes)
-                if plan.sandbox:
-                    pending.add(SANDBOX_TMP)
-            else:
-                self._roll_forward(dir_fd, plan)
-                listing = scan(dir_fd)
-        for name in sorted(listing.hidden):
-            if is_our_temporary(name) and name not in pending:
-                found.append(f"temporary file of a killed save: {os.path.join(path, name)}")
-                if not dry_run:
-                    fsops.remove_entry(name, dir_fd)
-        for cid in sorted(listing.containers - pending):
-            if not self._has_file(dir_fd, cid):
-                found.append(f"container directory without persist.json: {os.path.join(path, cid)}")
-                if not dry_run:
-                    fsops.remove_entry(cid, dir_fd)
-        return found
-
-    # -- destroy -----------------------------------------------------------------------------------
-
-    def _destroy(self, sandbox_id: str, path: str) -> None:
-        sbs_fd = self._dirs.sbs(create=False)
-        if sbs_fd is not None and self._dirs.gone(sbs_fd):
-            sbs_fd = self._dirs.sbs(create=False)
-        if sbs_fd is None:
-            return
-        while True:
-            try:
-                dir_fd = fsops.open_dir(sandbox_id, sbs_fd)
-            except FileNotFoundError:
-                return
-            except OSError as exc:
-                if exc.errno not in fsops.NOT_A_DIRECTORY:
-                    raise
-                try:
-                    os.unlink(sandbox_id, dir_fd=sbs_fd)  # a symlink or file in its place: never its target
-                except FileNotFoundError:
-                    return
-                except IsADirectoryError:
-                    continue  # swapped for a directory meanwhile
-                self._best_effort(lambda: os.fsync(sbs_fd), "fsync after removing a symlink")
-                return
-            try:
-                if not self._lock(dir_fd, sandbox_id, sbs_fd):
-                    continue
-                self._bury(sbs_fd, sandbox_id)
-                return
-            finally:
-                fsops.unlock_quietly(dir_fd)
-                os.close(dir_fd)
-
-    def _bury(self, sbs_fd: int, sandbox_id: str) -> None:
-        trash_fd = fsops.make_own_dir(TRASH_DIR, sbs_fd)
-        try:
-            tomb = _random_name(sandbox_id)
-            os.rename(sandbox_id, tomb, src_dir_fd=sbs_fd, dst_dir_fd=trash_fd)  # commit point
-            self._best_effort(lambda: os.fsync(sbs_fd), "fsync after renaming a destroyed sandbox away")
-            self._best_effort(lambda: remove_tree(tomb, trash_fd), f"removing {tomb} from the trash")
-            self._best_effort(lambda: sweep_trash(trash_fd, dry_run=False), "removing abandoned destroys")
-        finally:
-            os.close(trash_fd)

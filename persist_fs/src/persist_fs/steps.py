@@ -1,0 +1,176 @@
+"""The idempotent steps commits are made of, which the next writer (or the repair tool) repeats to
+finish a commit whose writer was killed after its commit point."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+from collections.abc import Callable
+
+from persist_core.errors import CorruptStateError
+from persist_fs import fsops, journal
+from persist_fs.layout import (
+    JOURNAL,
+    JOURNAL_TMP,
+    PERSIST_FILE,
+    SANDBOX_TMP,
+    Listing,
+    container_tmp,
+    is_our_temporary,
+    scan,
+)
+
+_log = logging.getLogger("persist_fs")
+
+
+def describe(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def best_effort(step: Callable[[], object], what: str) -> None:
+    """A step whose failure must not fail the operation (past its commit point, or only tidying):
+    retry it once, then log it; the next writer finishes it."""
+    for attempt in (1, 2):
+        try:
+            step()
+            return
+        except OSError as exc:
+            if attempt == 2:
+                _log.error("persist-fs: %s failed: %s", what, describe(exc))
+
+
+def lock_sandbox_dir(dir_fd: int, sandbox_id: str, sbs_fd: int) -> bool:
+    """Take the writers' lock (kata's own lock: flock on the sandbox directory); False if the
+    directory was renamed away (destroyed) while we waited."""
+    fcntl.flock(dir_fd, fcntl.LOCK_EX)
+    try:
+        current = os.stat(sandbox_id, dir_fd=sbs_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return fsops.same_inode(current, os.fstat(dir_fd))
+
+
+def bump(dir_fd: int) -> None:
+    """Replace ``.journal`` by a new empty file: readers that started before will read again."""
+    fsops.write_new_file(JOURNAL_TMP, b"", dir_fd, sync=False)
+    os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+
+
+def has_record(dir_fd: int, cid: str) -> bool:
+    try:
+        os.stat(f"{cid}/{PERSIST_FILE}", dir_fd=dir_fd, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
+def container_dir(dir_fd: int, cid: str) -> tuple[int, bool]:
+    """The container's directory, open, and whether we made it; a symlink or file in its place goes."""
+    try:
+        return fsops.open_dir(cid, dir_fd), False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno not in fsops.NOT_A_DIRECTORY:
+            raise
+        os.unlink(cid, dir_fd=dir_fd)  # not a directory, so not a container to any reader
+    return fsops.make_dir(cid, dir_fd), True
+
+
+def remove_container(dir_fd: int, cid: str) -> None:
+    """Unlink persist.json first (the one step readers see), then the rest of the directory."""
+    try:
+        container_fd = fsops.open_dir(cid, dir_fd)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno not in fsops.NOT_A_DIRECTORY:
+            raise
+    else:
+        try:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                os.unlink(PERSIST_FILE, dir_fd=container_fd)
+        finally:
+            os.close(container_fd)
+    fsops.remove_entry(cid, dir_fd)
+
+
+def roll_forward(dir_fd: int, plan: journal.Plan) -> None:
+    """Apply a committed plan (again): a step already done is skipped. Ends with an empty journal."""
+    synced = []
+    try:
+        for cid in plan.writes:
+            container_fd, _ = container_dir(dir_fd, cid)
+            synced.append(container_fd)
+            with contextlib.suppress(FileNotFoundError):  # else renamed before
+                os.rename(container_tmp(cid), PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=container_fd)
+        if plan.sandbox:
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(SANDBOX_TMP, PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        for cid in plan.deletes:
+            remove_container(dir_fd, cid)
+        for fd in synced:
+            os.fsync(fd)
+        os.fsync(dir_fd)
+    finally:
+        for fd in synced:
+            fsops.close_quietly(fd)
+    bump(dir_fd)  # settled: the steps are durable, the journal no longer needs them
+
+
+def read_plan(dir_fd: int, path: str) -> journal.Plan | None:
+    """The pending plan in sbs/<sid>/.journal, if any."""
+    where = os.path.join(path, JOURNAL)
+    try:
+        data, _ = fsops.read_file(JOURNAL, dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR):
+            raise CorruptStateError(f"{where} is not a regular file; destroy the sandbox to remove it") from exc
+        raise
+    return journal.decode(data, where)
+
+
+def settle(dir_fd: int, sandbox_id: str, path: str) -> Listing:
+    """Finish a commit a killed writer left half applied; return the directory as it then is."""
+    listing = scan(dir_fd)
+    if JOURNAL in listing.hidden:
+        plan = read_plan(dir_fd, path)
+        if plan is not None:
+            _log.info("sandbox %r: finishing a commit interrupted by a killed writer", sandbox_id)
+            roll_forward(dir_fd, plan)
+            listing = scan(dir_fd)
+    return listing
+
+
+def tidy(dir_fd: int, path: str, *, dry_run: bool) -> list[str]:
+    """What killed writers left in sbs/<sid> (the caller holds the writers' lock); removed unless ``dry_run``."""
+    found = []
+    listing = scan(dir_fd)
+    plan = read_plan(dir_fd, path) if JOURNAL in listing.hidden else None
+    pending: set[str] = set()
+    if plan is not None:
+        found.append(f"interrupted commit, readers see its new state: {os.path.join(path, JOURNAL)}")
+        if dry_run:
+            pending = {container_tmp(cid) for cid in plan.writes} | set(plan.writes)
+            if plan.sandbox:
+                pending.add(SANDBOX_TMP)
+        else:
+            roll_forward(dir_fd, plan)
+            listing = scan(dir_fd)
+    for name in sorted(listing.hidden):
+        if is_our_temporary(name) and name not in pending:
+            found.append(f"temporary file of a killed save: {os.path.join(path, name)}")
+            if not dry_run:
+                fsops.remove_entry(name, dir_fd)
+    for cid in sorted(listing.containers - pending):
+        if not has_record(dir_fd, cid):
+            found.append(f"container directory without persist.json: {os.path.join(path, cid)}")
+            if not dry_run:
+                fsops.remove_entry(cid, dir_fd)
+    return found
