@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import random
+import select
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -112,12 +113,26 @@ def test_killed_commit_is_finished_by_the_next_save(root: Path) -> None:
 # -- random kills with concurrent readers ------------------------------------------------------------
 
 
-def _writer(root: Path, start_with_b: bool) -> None:
+def _writer(root: Path, start_with_b: bool, started: int) -> None:
+    """Alternate between the two states until killed; say so on ``started`` after the first save."""
     driver = FsDriver(root=root)
     states = [STATE_B, STATE_A] if start_with_b else [STATE_A, STATE_B]
+    driver.save(*states[0])
+    os.write(started, b"1")
     while True:
-        for state in states:
+        for state in reversed(states):
             driver.save(*state)
+
+
+def _seconds_per_save(root: Path) -> float:
+    """How long a save takes here, so that kills land inside saves however fast or slow the machine is."""
+    driver = FsDriver(root=root)
+    rounds = 20
+    begin = time.monotonic()
+    for _ in range(rounds):
+        driver.save(*STATE_A)
+        driver.save(*STATE_B)
+    return (time.monotonic() - begin) / (2 * rounds)
 
 
 def _describe(seen: Encoded | None, accepted: dict[str, Encoded | None]) -> str:
@@ -158,6 +173,7 @@ def _reader(root: Path, stop: Path, report: Path) -> None:
 def test_writers_killed_at_random_while_readers_load(root: Path) -> None:
     kills = int(os.environ.get("PERSIST_FS_CRASH_KILLS", "300"))
     rng = random.Random(os.environ.get("PERSIST_FS_CRASH_SEED", "persist-fs"))
+    per_save = _seconds_per_save(root.parent / "timing")
     FsDriver(root=root).save(*STATE_A)
     stop = root.parent / "stop"
     reports = [root.parent / f"reader-{i}" for i in range(2)]
@@ -165,8 +181,13 @@ def test_writers_killed_at_random_while_readers_load(root: Path) -> None:
     interrupted = 0
     try:
         for kill_number in range(kills):
-            writer = fork(functools.partial(_writer, root, kill_number % 2 == 1))
-            time.sleep(rng.uniform(0, 0.004))
+            started_r, started_w = os.pipe()
+            writer = fork(functools.partial(_writer, root, kill_number % 2 == 1, started_w))
+            os.close(started_w)
+            ready = select.select([started_r], [], [], PATIENCE)[0] and os.read(started_r, 1)
+            os.close(started_r)
+            assert ready, "a writer never finished its first save"
+            time.sleep(rng.uniform(0, 3 * per_save))
             kill(writer)
             if FsDriver(root=root).find_leftovers():
                 interrupted += 1

@@ -220,3 +220,11 @@ def test_codec_bytes_round_trip_through_the_tree(driver: FsDriver, root: Path) -
     driver.save(*STATE_A)
     sandbox_bytes = (root / "sbs" / SID / "persist.json").read_bytes()
     assert sandbox_bytes == codec.dumps(STATE_A[0])
+
+
+def test_destroying_nothing_creates_nothing(root: Path) -> None:
+    FsDriver(root=root).destroy(SID)
+    assert not root.exists()
+    root.mkdir()
+    FsDriver(root=root).destroy(SID)
+    assert list(root.iterdir()) == []

@@ -58,6 +58,24 @@ class Dirs:
                 fd = self._locks
         return fd
 
+    def existing_locks(self) -> int | None:
+        """``<root>/sbs/.locks`` if it exists (never created: for tidying)."""
+        if self._locks is not None:
+            return self._locks
+        sbs_fd = self.sbs(create=False)
+        if sbs_fd is None:
+            return None
+        try:
+            fd = fsops.open_dir(LOCKS_DIR, sbs_fd)
+        except FileNotFoundError:
+            return None
+        with self._guard:
+            if self._locks is None:
+                self._locks = self._keep(fd)
+                return fd
+        os.close(fd)
+        return self._locks
+
     def gone(self, fd: int) -> bool:
         """True (and forget ``fd``) if its directory was removed; the next call opens the new one."""
         if os.fstat(fd).st_nlink > 0:

@@ -181,7 +181,9 @@ class SandboxLocks:
         True if it goes (or would), False if there is none or the sandbox is stored, None if it is held.
         """
         if locks_fd is None:
-            locks_fd = self._dirs.locks()
+            locks_fd = self._dirs.existing_locks()
+            if locks_fd is None:
+                return False
         try:
             fd = os.open(sandbox_id, O_LOCK, dir_fd=locks_fd)
         except FileNotFoundError:
