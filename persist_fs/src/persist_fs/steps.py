@@ -120,6 +120,9 @@ def roll_forward(dir_fd: int, plan: journal.Plan) -> None:
         for fd in synced:
             fsops.close_quietly(fd)
     bump(dir_fd)  # settled: the steps are durable, the journal no longer needs them
+    # ... and made durable too: a retired journal must not come back after a power loss and be applied
+    # again over a later commit (which may not fsync this directory, e.g. a one-container save).
+    os.fsync(dir_fd)
 
 
 def read_plan(dir_fd: int, path: str) -> journal.Plan | None:
