@@ -12,9 +12,9 @@ import itertools
 from collections.abc import Iterator
 
 import attrs
-from persist_core.testing import kata_samples
 
 from persist_core import ContainerState, SandboxState, codec
+from persist_core.testing import kata_samples
 
 TEMPLATE = "tree-full/e1f3c2a9d8b7"
 

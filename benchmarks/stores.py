@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from persist_core.errors import PersistError
 
 from benchmarks.machine import filesystem_type, is_memory_filesystem
 from persist_core import PersistDriver, get_driver
+from persist_core.errors import PersistError
 
 STORES = ("memory", "fs-tmpfs", "fs-disk", "etcd")
 

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from cattrs import BaseValidationError, transform_error
 
 from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
+from persist_core.codec.decoders import Decoders
+from persist_core.codec.encoders import Encoders
 from persist_core.errors import CorruptStateError, EncodeError
 
 __all__ = ["dumps", "loads"]
@@ -21,6 +23,8 @@ T = TypeVar("T")
 
 _fast = make_converter(detailed=False)
 _detailed = make_converter(detailed=True)  # only run to explain a failure
+_encoders = Encoders()
+_decoders = Decoders(_fast)
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _MARKER_TEXT = re.escape(json.dumps(RAW_NUMBER_MARKER)[1:-1])
@@ -28,28 +32,40 @@ _MARKER_TEXT = re.escape(json.dumps(RAW_NUMBER_MARKER)[1:-1])
 _RAW_NUMBER = re.compile(f'"{_MARKER_TEXT}([-+.e0-9]+){_MARKER_TEXT}"')
 
 
-def _html_safe(text: str) -> str:
-    """Go's encoder escapes these even in non-HTML output; they can only occur inside strings."""
-    if "<" in text:
-        text = text.replace("<", "\\u003c")
-    if ">" in text:
-        text = text.replace(">", "\\u003e")
-    if "&" in text:
-        text = text.replace("&", "\\u0026")
+def _finish(text: str) -> bytes:
+    """Splice raw numbers back, add Go's newline, and escape ``<>&`` U+2028 U+2029 as Go does even outside HTML.
+
+    Those characters can only occur inside strings; ``<>&`` are replaced in the bytes, which is quicker
+    than in text holding wide characters and safe because ASCII bytes never occur inside a UTF-8 sequence.
+    """
+    if "\\u0000raw-number-" in text:
+        text = _RAW_NUMBER.sub(r"\1", text)
     if "\u2028" in text:
         text = text.replace("\u2028", "\\u2028")
     if "\u2029" in text:
         text = text.replace("\u2029", "\\u2029")
-    return text
+    data = (text + "\n").encode("utf-8")
+    if b"<" in data:
+        data = data.replace(b"<", b"\\u003c")
+    if b">" in data:
+        data = data.replace(b">", b"\\u003e")
+    if b"&" in data:
+        data = data.replace(b"&", b"\\u0026")
+    return data
 
 
 def dumps(obj: Any) -> bytes:
     """Encode a model object as Go's ``json.NewEncoder(f).Encode(obj)`` would: compact, one newline."""
     try:
-        text = _encode(_fast.unstructure(obj, type(obj)))
-        if "\\u0000raw-number-" in text:
-            text = _RAW_NUMBER.sub(r"\1", text)
-        return (_html_safe(text) + "\n").encode("utf-8")
+        return _finish(_encoders.text(obj))
+    except Exception:  # noqa: BLE001 - the fast path only says "not sure"; the converter decides
+        return _dumps_with_converter(obj)
+
+
+def _dumps_with_converter(obj: Any) -> bytes:
+    """The reference encoding: what it refuses is refused, with its message."""
+    try:
+        return _finish(_encode(_fast.unstructure(obj, type(obj))))
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
         raise EncodeError(f"cannot encode {type(obj).__name__} as kata JSON: {exc}") from exc
 
@@ -69,8 +85,20 @@ def _describe(exc: BaseException, _type: Any) -> str:
     return str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
 
 
-# A number -0 somewhere outside a string (strings may match too; that only costs the slower parse).
-_MAYBE_NEGATIVE_ZERO = re.compile(r"[:,\[]\s*-0(?![0-9.eE])")
+# A number -0 somewhere outside a string (strings may match too; that only costs the slower parse). The
+# regex looks for the rare "-0" first, then back over JSON's whitespace for what may precede a value.
+_MINUS_ZERO = re.compile(r"-0(?![0-9.eE])")
+_JSON_SPACE = " \t\n\r"
+
+
+def _maybe_negative_zero(text: str) -> bool:
+    for match in _MINUS_ZERO.finditer(text):
+        before = match.start() - 1
+        while before >= 0 and text[before] in _JSON_SPACE:
+            before -= 1
+        if before >= 0 and text[before] in ":,[":
+            return True
+    return False
 
 
 def _parse_int(text: str) -> int:
@@ -78,7 +106,7 @@ def _parse_int(text: str) -> int:
 
 
 def _parse(text: str) -> Any:
-    if "-0" in text and _MAYBE_NEGATIVE_ZERO.search(text):
+    if "-0" in text and _maybe_negative_zero(text):
         return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int)
     return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
 
@@ -107,6 +135,10 @@ def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
         document = _parse(text)
     except (ValueError, TypeError) as exc:
         raise CorruptStateError(f"{where}not valid JSON: {exc}") from exc
+    try:
+        return _decoders.for_type(cls)(document)  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - the fast path only says "not sure"; the converter decides
+        pass
     try:
         return _fast.structure(document, cls)
     except Exception as exc:

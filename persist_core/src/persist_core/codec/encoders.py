@@ -1,0 +1,313 @@
+"""Encoding fast path: one generated function per model class writes its JSON text directly.
+
+The converter (unstructure to dicts, then the json module) is the reference and stays the only judge of
+what is refused: these functions write the same text for everything it accepts and raise for anything
+they are not sure of, and ``codec.dumps`` then asks the converter, for the same bytes or the same error.
+Functions are generated on first use of a class, so importing the codec stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, get_args, get_origin
+
+import attrs
+
+from persist_core.codec.converter import _annotation, _is_optional, _optional_arg
+from persist_core.codec.gofloat import format_float32
+from persist_core.model._fields import GO_KEY, OMITEMPTY
+from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
+from persist_core.model.gotime import GoTime
+
+Text = Callable[[Any], str]
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+_GO_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# The string encoder the json module uses with ensure_ascii=False (C when available): the same escapes.
+_string: Callable[[str], str] = json.encoder.encode_basestring
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+class Refused(Exception):
+    """Not sure this value encodes: let the converter decide (it writes it or says why not)."""
+
+
+def _refuse(*_: object) -> str:
+    raise Refused
+
+
+class Encoders:
+    """Text functions, built per type on first use and kept."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Any, Text] = {}
+
+    def text(self, obj: Any) -> str:
+        """The JSON text of a model object, exactly as the converter and json module would write it."""
+        cls = type(obj)
+        function = self._cache.get(cls)
+        if function is None:
+            function = self.for_type(cls)
+        return function(obj)
+
+    def for_type(self, tp: Any) -> Text:
+        function = self._cache.get(tp)
+        if function is None:
+            function = self._build(tp)
+            self._cache[tp] = function
+        return function
+
+    def _build(self, tp: Any) -> Text:
+        marker = _annotation(tp)
+        if isinstance(marker, GoInt):
+            return _int_text(marker)
+        if isinstance(marker, GoFloat32):
+            return _float32_text
+        if isinstance(marker, ForeignJSON):
+            return _object_text
+        if tp is str:
+            return _str_text
+        if tp is bool:
+            return _bool_text
+        if tp is GoTime:
+            return _time_text
+        if tp is Any:
+            return _plain_json_text
+        if _is_optional(tp):
+            inner = self.for_type(_optional_arg(tp))
+            return lambda value: "null" if value is None else inner(value)
+        origin = get_origin(tp)
+        if origin is list:
+            (item,) = get_args(tp)
+            if item is Any:
+                return _plain_list_text
+            return _str_list_text if item is str else _list_text(self.for_type(item))
+        if origin is dict:
+            key_type, value_type = get_args(tp)
+            if key_type is str and value_type is str:
+                return _str_dict_text
+            return _dict_text(self._key_text(key_type), self.for_type(value_type))
+        if origin is set:
+            return _set_text(self._key_text(get_args(tp)[0]))
+        if isinstance(tp, type) and attrs.has(tp):
+            return self._model(tp)
+        return _refuse
+
+    def _key_text(self, key_type: Any) -> Callable[[Any], str]:
+        """Map keys as strings (Go writes integer keys as decimal strings)."""
+        if key_type is str:
+            return _checked_str
+        marker = _annotation(key_type)
+        if not isinstance(marker, GoInt):
+            return _refuse
+        return _int_text(marker)
+
+    def _model(self, cls: type) -> Text:
+        """Generate ``cls``'s function: checks and text inline for scalars, calls for the rest."""
+        namespace: dict[str, Any] = {"cls": cls, "Refused": Refused, "string": _string}
+        lines = ["def text(o):", "    if not isinstance(o, cls):", "        raise Refused"]
+        parts: list[tuple[str, str, str | None]] = []  # (key, variable, omitted-when texts)
+        for index, field in enumerate(attrs.fields(cls)):
+            if not _GO_IDENTIFIER.fullmatch(field.metadata[GO_KEY]):
+                return _refuse  # a key that would need escaping in the generated source: the converter writes it
+            var = f"t{index}"
+            lines.append(f"    v = o.{field.name}")
+            tp = field.type
+            if tp is str:
+                lines += ["    if type(v) is not str:", "        raise Refused", f"    {var} = string(v)"]
+            elif tp is bool:
+                lines += [
+                    f"    {var} = 'true' if v is True else 'false' if v is False else None",
+                    f"    if {var} is None:",
+                    "        raise Refused",
+                ]
+            elif isinstance(_annotation(tp), GoInt):
+                marker = _annotation(tp)
+                assert isinstance(marker, GoInt)
+                lines += [
+                    f"    if type(v) is not int or not {marker.min} <= v <= {marker.max}:",
+                    "        raise Refused",
+                    f"    {var} = int.__repr__(v)",
+                ]
+            elif _is_optional(tp):
+                namespace[f"f{index}"] = self.for_type(_optional_arg(tp))
+                lines.append(f"    {var} = 'null' if v is None else f{index}(v)")
+            else:
+                namespace[f"f{index}"] = self.for_type(tp)
+                lines.append(f"    {var} = f{index}(v)")
+            omitted = None
+            if field.metadata[OMITEMPTY]:
+                # Go drops a nil pointer; a nil or empty slice or map too (as the converter's document does).
+                collection = get_origin(_optional_arg(tp)) in (list, dict, set)
+                omitted = "('null', '[]', '{}')" if collection else "('null',)"
+            parts.append((field.metadata[GO_KEY], var, omitted))
+        if all(omitted is None for _, _, omitted in parts):
+            # One f-string: '{"Key":{t0},...}' (Go keys are identifiers, so they need no escaping here).
+            body = ",".join(f"{_string(key)}:{{{var}}}" for key, var, _ in parts)
+            lines.append(f"    return f'{{{{{body}}}}}'")
+        else:
+            lines.append("    p = []")
+            for key, var, omitted in parts:
+                entry = f"p.append({_string(key) + ':'!r} + {var})"
+                if omitted is None:
+                    lines.append(f"    {entry}")
+                else:
+                    lines += [f"    if {var} not in {omitted}:", f"        {entry}"]
+            lines.append("    return '{' + ','.join(p) + '}'")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, f"<persist codec: encode {cls.__qualname__}>", "exec"), namespace)
+        function: Text = namespace["text"]
+        return function
+
+
+def _str_text(value: Any) -> str:
+    if type(value) is not str:
+        raise Refused
+    return _string(value)
+
+
+def _checked_str(value: Any) -> str:
+    if type(value) is not str:
+        raise Refused
+    return value
+
+
+def _bool_text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise Refused
+
+
+def _int_text(marker: GoInt) -> Text:
+    low, high = marker.min, marker.max
+
+    def text(value: Any) -> str:
+        if type(value) is not int or not low <= value <= high:
+            raise Refused
+        return int.__repr__(value)
+
+    return text
+
+
+def _float32_text(value: Any) -> str:
+    if type(value) is not float and type(value) is not int:
+        raise Refused
+    return format_float32(value)  # raises for what float32 cannot hold, as the converter does
+
+
+_TIME_TEXTS: dict[GoTime, str] = {}
+_TIME_TEXTS_MAX = 4096
+
+
+def _time_text(value: Any) -> str:
+    """GoTime is immutable and few distinct instants recur (start times, saved again and again): remembered."""
+    if type(value) is not GoTime:
+        if not isinstance(value, GoTime):
+            raise Refused
+        return '"' + value.format() + '"'
+    text = _TIME_TEXTS.get(value)
+    if text is None:
+        text = '"' + value.format() + '"'
+        if len(_TIME_TEXTS) >= _TIME_TEXTS_MAX:
+            _TIME_TEXTS.clear()
+        _TIME_TEXTS[value] = text
+    return text
+
+
+def _object_text(value: Any) -> str:
+    if type(value) is not dict:
+        raise Refused
+    return _json_text(value)
+
+
+def _plain_json_text(value: Any) -> str:
+    """Foreign JSON of any shape, when it holds nothing but JSON's own types (what the converter passes through).
+
+    Anything else (a str subclass, a tuple, an object) is left to the converter, which may refuse it.
+    """
+    if _plain(value):
+        return _json_text(value)
+    raise Refused
+
+
+def _plain(value: Any) -> bool:
+    """Only dicts with str keys, lists and JSON scalars (exact types: the converter refuses str subclasses)."""
+    kind = type(value)
+    if kind is dict:
+        for key, child in value.items():
+            if type(key) is not str:
+                return False
+            kind = type(child)
+            if kind is dict or kind is list:
+                if not _plain(child):
+                    return False
+            elif kind not in _JSON_SCALARS:
+                return False
+        return True
+    if kind is list:
+        for child in value:
+            kind = type(child)
+            if kind is dict or kind is list:
+                if not _plain(child):
+                    return False
+            elif kind not in _JSON_SCALARS:
+                return False
+        return True
+    return kind in _JSON_SCALARS
+
+
+def _plain_list_text(value: Any) -> str:
+    if type(value) is not list:
+        raise Refused
+    return _plain_json_text(value)
+
+
+def _str_list_text(value: Any) -> str:
+    if not isinstance(value, list):
+        raise Refused
+    for item in value:
+        if type(item) is not str:
+            raise Refused
+    return "[" + ",".join(map(_string, value)) + "]"
+
+
+def _list_text(item: Text) -> Text:
+    def text(value: Any) -> str:
+        if not isinstance(value, list):
+            raise Refused
+        return "[" + ",".join([item(element) for element in value]) + "]"
+
+    return text
+
+
+def _str_dict_text(value: Any) -> str:
+    if not isinstance(value, dict):
+        raise Refused
+    for key, item in value.items():
+        if type(key) is not str or type(item) is not str:
+            raise Refused
+    return "{" + ",".join([_string(key) + ":" + _string(value[key]) for key in sorted(value)]) + "}"
+
+
+def _dict_text(key: Callable[[Any], str], item: Text) -> Text:
+    def text(value: Any) -> str:
+        if not isinstance(value, dict):
+            raise Refused
+        pairs = sorted((key(k), v) for k, v in value.items())
+        return "{" + ",".join([_string(k) + ":" + item(v) for k, v in pairs]) + "}"
+
+    return text
+
+
+def _set_text(key: Callable[[Any], str]) -> Text:
+    def text(value: Any) -> str:
+        if not isinstance(value, (set, frozenset)):
+            raise Refused
+        return "{" + ",".join([_string(k) + ":{}" for k in sorted(key(k) for k in value)]) + "}"
+
+    return text
