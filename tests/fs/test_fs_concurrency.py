@@ -3,15 +3,18 @@ and destroyers serialize; a caller holding the lock saves and loads without wait
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import threading
 from pathlib import Path
 
+import pytest
 from fs_helpers import PATIENCE, SID, STATE_A, STATE_B, encode, fork, kata_view, loaded, make_state, wait
 
 from persist_core.errors import SandboxNotFoundError
 from persist_core.testing.background import in_background
-from persist_fs import FsDriver
+from persist_fs import FsDriver, reader
 
 ROUNDS = 200
 
@@ -112,3 +115,22 @@ def test_the_store_can_be_wiped_under_a_running_driver(driver: FsDriver, root: P
         driver.save(*STATE_B)
     assert loaded(FsDriver(root=root)) == encode(STATE_B)
     assert (root / "sbs" / ".locks" / SID).exists()
+
+
+def test_a_reader_spoiled_again_and_again_reads_under_the_writers_lock(
+    driver: FsDriver, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After OPTIMISTIC_READS spoiled reads, load waits for the writers' lock (shared) and reads once."""
+    driver.save(*STATE_A)
+    monkeypatch.setattr(reader, "OPTIMISTIC_READS", 0)
+    fd = os.open(root / "sbs" / SID, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a writer in the middle of a commit
+        loading = in_background(lambda: loaded(FsDriver(root=root)), "a load under the writers' lock")
+        assert not loading.done(0.2), "the fallback read did not wait for the writer"
+    finally:
+        os.close(fd)
+    assert loading.result(PATIENCE) == encode(STATE_A)
+    with driver.lock(SID):  # and it holds no lock afterwards
+        driver.save(*STATE_B)
+    assert loaded(driver) == encode(STATE_B)
