@@ -26,13 +26,13 @@ from benchmarks import operations, report  # noqa: E402
 from benchmarks.coldstart import cold_start  # noqa: E402
 from benchmarks.machine import describe, filesystem_type  # noqa: E402
 from benchmarks.results import Figure, Results  # noqa: E402
-from benchmarks.states import Workload  # noqa: E402
+from benchmarks.states import SANDBOX_TEMPLATES, Workload  # noqa: E402
 from benchmarks.stores import STORES, Skip, Store, open_store  # noqa: E402
 from benchmarks.targets import evaluate  # noqa: E402
 from benchmarks.timing import Budget, measure  # noqa: E402
 
 FULL = Budget(min_rounds=15, max_rounds=500, seconds=3.0)
-QUICK = Budget(min_rounds=5, max_rounds=40, seconds=0.25, warmup=1)
+QUICK = Budget(min_rounds=5, max_rounds=40, seconds=0.2, warmup=1, least_rounds=3)
 FULL_SIZES = (1, 10, 100, 1000)
 QUICK_SIZES = (1, 10, 100)
 OPERATIONS = (
@@ -61,6 +61,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sandboxes", type=int, help="sandboxes listed by sandbox_ids (default 10000; quick 1000)")
     parser.add_argument("--tmpfs", type=Path, default=Path("/dev/shm"), help="a tmpfs directory (default /dev/shm)")
     parser.add_argument("--disk", type=Path, default=Path("/var/tmp"), help="a disk directory (default /var/tmp)")
+    parser.add_argument(
+        "--sandbox",
+        choices=sorted(SANDBOX_TEMPLATES),
+        default="current-kata",
+        help="kata sandbox file used as the template (default current-kata; every-field is the heaviest)",
+    )
     parser.add_argument("--fs-driver", default="fs", help="driver name for the fs stores (default fs)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     budget = QUICK if args.quick else FULL
     label = f"{os.getpid()}-{time.time_ns()}"
-    work = Workload(label)
+    work = Workload(label, args.sandbox)
     results = Results()
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:
@@ -148,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": args.sizes,
             "operations": args.operations,
             "sandboxes": args.sandboxes,
+            "sandbox_template": args.sandbox,
             "filesystems": {str(args.tmpfs): filesystem_type(args.tmpfs), str(args.disk): filesystem_type(args.disk)},
             "budget": {"min_rounds": budget.min_rounds, "seconds_per_case": budget.seconds},
             "elapsed_s": elapsed,

@@ -1,8 +1,10 @@
-"""Realistic states to save: kata's own full tree (every field set) as templates, scaled to N containers.
+"""Realistic states to save: kata's own files, written by Go, as templates, scaled to N containers.
 
-The sandbox is the tree-full sandbox that Go wrote (11 KB of JSON: devices, endpoints, cgroups, configs);
-containers cycle through its three containers, each given its own ID, cgroup, bundle and process, so
-that every record is distinct, as on a real host. IDs are 64 hex digits, as containerd makes them.
+The sandbox is by default kata's tree-full/7a0c4b2d91f6, written the way current kata writes it (5.5 KB:
+VFIO-AP device, seven kinds of endpoint, configs; cgroups null); ``every-field`` picks tree-full/e1f3c2a9d8b7
+instead (11 KB, every field set, 1.5 KB of cgroups), the heaviest sandbox kata can write. Containers cycle
+through the three containers of tree-full, each given its own ID, cgroup, bundle and process, so that
+every record is distinct, as on a real host. IDs are 64 hex digits, as containerd makes them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import attrs
 from persist_core import ContainerState, SandboxState, codec
 from persist_core.testing import kata_samples
 
-TEMPLATE = "tree-full/e1f3c2a9d8b7"
+SANDBOX_TEMPLATES = {"current-kata": "tree-full/7a0c4b2d91f6", "every-field": "tree-full/e1f3c2a9d8b7"}
+CONTAINER_TEMPLATES = "tree-full/e1f3c2a9d8b7"
 
 
 def hex_id(label: str) -> str:
@@ -27,10 +30,10 @@ def hex_id(label: str) -> str:
 class Workload:
     """Sandboxes and containers built from kata's templates; everything is built before any timing."""
 
-    def __init__(self, run_label: str) -> None:
-        (sample,) = [s for s in kata_samples() if s.name == TEMPLATE]
-        self._sandbox, containers = sample.objects()
-        self._containers = list(containers.values())
+    def __init__(self, run_label: str, sandbox_template: str = "current-kata") -> None:
+        samples = {sample.name: sample for sample in kata_samples()}
+        self._sandbox, _ = samples[SANDBOX_TEMPLATES[sandbox_template]].objects()
+        self._containers = list(samples[CONTAINER_TEMPLATES].objects()[1].values())
         self._label = run_label
         self._counter = itertools.count()
         self._cache: dict[int, dict[str, ContainerState]] = {}

@@ -55,13 +55,18 @@ def summarize(values: Sequence[float]) -> Stat:
 
 @attrs.frozen
 class Budget:
-    """How long to sample one case: enough rounds for a stable median, bounded in time."""
+    """How long to sample one case: enough rounds for a stable median, bounded in time.
+
+    Sampling stops after ``min_rounds`` once both medians are stable or ``seconds`` are spent; a case so
+    slow that ``min_rounds`` would take far longer (thrice ``seconds``) stops after ``least_rounds``.
+    """
 
     min_rounds: int
     max_rounds: int
     seconds: float
     warmup: int = 2
     spread: float = 0.02
+    least_rounds: int = 5
 
     def scaled(self, factor: float) -> Budget:
         """The same budget with ``factor`` times the time (slow cases get more, tiny ones less)."""
@@ -84,9 +89,12 @@ def measure(figure: Sample, floor: Sample, budget: Budget) -> tuple[Stat, Stat]:
         else:
             figures.append(figure())
             floors.append(floor())
-        if round_ + 1 < budget.min_rounds:
+        rounds, elapsed = round_ + 1, time.perf_counter() - started
+        if rounds >= budget.least_rounds and elapsed > 3 * budget.seconds:
+            break
+        if rounds < budget.min_rounds:
             continue
-        if time.perf_counter() - started > budget.seconds:
+        if elapsed > budget.seconds:
             break
         if summarize(figures).spread <= budget.spread and summarize(floors).spread <= budget.spread:
             break
