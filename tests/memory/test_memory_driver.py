@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+
+from persist_core import get_driver
 from persist_core.errors import (
     EncodeError,
     InvalidArgumentError,
@@ -13,8 +15,6 @@ from persist_core.errors import (
     StorageError,
 )
 from persist_core.model import ContainerState, Mount, Process, SandboxState
-
-from persist_core import get_driver
 from persist_memory import MemoryDriver
 
 
