@@ -105,10 +105,17 @@ def _parse_int(text: str) -> int:
     return NEGATIVE_ZERO if text == "-0" else int(text)
 
 
+# Made once: json.loads(text, **options) would build a decoder and its scanner for every document.
+_decode_json = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_float).decode
+_decode_json_keeping_negative_zero = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int
+).decode
+
+
 def _parse(text: str) -> Any:
     if "-0" in text and _maybe_negative_zero(text):
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int)
-    return json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+        return _decode_json_keeping_negative_zero(text)
+    return _decode_json(text)
 
 
 def _explain(data: Any, cls: type) -> str:

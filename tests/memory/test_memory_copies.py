@@ -1,0 +1,98 @@
+"""Loads after the first return copies of the decoded record: equal, same types, nothing shared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from persist_core import codec
+from persist_core.model import MODEL_CLASSES, ContainerState, GoTime, SandboxState
+from persist_core.testing import kata_samples
+from persist_core.testing.strategies import container_maps, model_objects, sandbox_states
+from persist_memory import MemoryDriver
+from persist_memory.copying import Copier
+
+
+def mutable_parts(obj: Any) -> list[Any]:
+    """Every object in the graph that a caller could change in place."""
+    found: list[Any] = []
+    pending = [obj]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, set)):
+            found.append(item)
+            pending.extend(item)
+        elif isinstance(item, dict):
+            found.append(item)
+            pending.extend(item.values())
+        elif isinstance(item, tuple):
+            pending.extend(item)
+        elif attrs.has(type(item)) and not isinstance(item, GoTime):  # GoTime is frozen
+            found.append(item)
+            pending.extend(getattr(item, field.name) for field in attrs.fields(type(item)))
+    return found
+
+
+def same_shape(a: Any, b: Any) -> bool:
+    """Equal, and of the same type all the way down (== alone would let a tuple pass for a list)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_shape(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same_shape(a[key], b[key]) for key in a)
+    if attrs.has(type(a)):
+        return all(same_shape(getattr(a, f.name), getattr(b, f.name)) for f in attrs.fields(type(a)))
+    return bool(a == b)
+
+
+def check_independent_copies(first: Any, second: Any) -> None:
+    assert same_shape(first, second)
+    shared = {id(part) for part in mutable_parts(first)} & {id(part) for part in mutable_parts(second)}
+    assert not shared
+
+
+@pytest.mark.parametrize("sample", kata_samples(), ids=lambda sample: sample.name)
+def test_kata_states_load_the_same_every_time(sample: Any) -> None:
+    driver = MemoryDriver()
+    driver._save(sample.sandbox_id, sample.sandbox, sample.containers)
+    first = driver.load(sample.sandbox_id)
+    second = driver.load(sample.sandbox_id)
+    third = driver.load(sample.sandbox_id)
+    assert first == sample.objects()
+    check_independent_copies(first, second)
+    check_independent_copies(second, third)
+    assert codec.dumps(second[0]) == sample.sandbox
+    assert {cid: codec.dumps(state) for cid, state in third[1].items()} == sample.containers
+
+
+@given(sandbox_states(sandbox_id="s"), container_maps(), sandbox_states(sandbox_id="s"), container_maps())
+@settings(max_examples=60, deadline=None)
+def test_copies_follow_every_save(
+    sandbox: SandboxState,
+    containers: dict[str, ContainerState],
+    sandbox2: SandboxState,
+    containers2: dict[str, ContainerState],
+) -> None:
+    driver = MemoryDriver()
+    driver.save(sandbox, containers)
+    first = driver.load("s")
+    first[0].state = "mutated by the caller"
+    second = driver.load("s")
+    assert second == (sandbox, dict(sorted(containers.items())))
+    check_independent_copies(driver.load("s"), second)
+    driver.save(sandbox2, containers2)
+    assert driver.load("s") == (sandbox2, dict(sorted(containers2.items())))
+    assert driver.load("s") == (sandbox2, dict(sorted(containers2.items())))
+
+
+@pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)
+@given(data=st.data())
+@settings(max_examples=20, deadline=None)
+def test_copier_copies_every_model_class(cls: type, data: st.DataObject) -> None:
+    decoded = codec.loads(codec.dumps(data.draw(model_objects(cls))), cls)
+    check_independent_copies(decoded, Copier().copy(decoded))
