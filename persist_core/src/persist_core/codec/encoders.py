@@ -106,61 +106,130 @@ class Encoders:
         return _int_text(marker)
 
     def _model(self, cls: type) -> Text:
-        """Generate ``cls``'s function: checks and text inline for scalars, calls for the rest."""
-        namespace: dict[str, Any] = {"cls": cls, "Refused": Refused, "string": _string}
-        lines = ["def text(o):", "    if not isinstance(o, cls):", "        raise Refused"]
+        """Generate ``cls``'s function: scalars, lists of strings and small nested classes written inline."""
+        if not _keys_are_identifiers(cls):
+            return _refuse  # a key that would need escaping in the generated source: the converter writes it
+        source = _Source(self)
+        source.model(cls, "o", "result", 1)
+        source.line(1, "return result")
+        return source.function(f"<persist codec: encode {cls.__qualname__}>")
+
+
+def _keys_are_identifiers(cls: type) -> bool:
+    return all(_GO_IDENTIFIER.fullmatch(field.metadata[GO_KEY]) for field in attrs.fields(cls))
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and attrs.has(tp) and tp is not GoTime
+
+
+def _nested_models(tp: Any) -> bool:
+    """Whether a field of type ``tp`` holds model objects (directly, or in an Optional, list or dict)."""
+    return _is_model(tp) or any(_nested_models(arg) for arg in get_args(tp) if not isinstance(arg, (GoInt, str)))
+
+
+def _is_leaf(cls: Any) -> bool:
+    """A model class without model classes inside: small enough to write inline wherever it occurs."""
+    return _is_model(cls) and _keys_are_identifiers(cls) and not any(_nested_models(f.type) for f in attrs.fields(cls))
+
+
+class _Source:
+    """The source of one generated text function; every value is checked as the converter checks it."""
+
+    def __init__(self, encoders: Encoders) -> None:
+        self._encoders = encoders
+        self._lines = ["def text(o):"]
+        self._namespace: dict[str, Any] = {"Refused": Refused, "string": _string}
+        self._count = 0
+
+    def function(self, filename: str) -> Text:
+        source = "\n".join(self._lines) + "\n"
+        exec(compile(source, filename, "exec"), self._namespace)
+        function: Text = self._namespace["text"]
+        return function
+
+    def line(self, indent: int, text: str) -> None:
+        self._lines.append("    " * indent + text)
+
+    def _name(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def _constant(self, value: Any, prefix: str) -> str:
+        name = self._name(prefix)
+        self._namespace[name] = value
+        return name
+
+    def _refuse_unless(self, indent: int, condition: str) -> None:
+        self.line(indent, f"if not ({condition}):")
+        self.line(indent + 1, "raise Refused")
+
+    def value(self, tp: Any, src: str, dst: str, indent: int) -> None:
+        """Code that sets ``dst`` to the JSON text of the value in variable ``src``, declared as ``tp``."""
+        marker = _annotation(tp)
+        origin = get_origin(tp)
+        if tp is str:
+            self._refuse_unless(indent, f"type({src}) is str")
+            self.line(indent, f"{dst} = string({src})")
+        elif tp is bool:
+            self.line(indent, f"{dst} = 'true' if {src} is True else 'false' if {src} is False else None")
+            self._refuse_unless(indent, f"{dst} is not None")
+        elif isinstance(marker, GoInt):
+            self._refuse_unless(indent, f"type({src}) is int and {marker.min} <= {src} <= {marker.max}")
+            self.line(indent, f"{dst} = int.__repr__({src})")
+        elif _is_optional(tp):
+            self.line(indent, f"if {src} is None:")
+            self.line(indent + 1, f"{dst} = 'null'")
+            self.line(indent, "else:")
+            self.value(_optional_arg(tp), src, dst, indent + 1)
+        elif origin is list and get_args(tp)[0] is str:
+            self._refuse_unless(indent, f"isinstance({src}, list)")
+            item = self._name("x")
+            self.line(indent, f"for {item} in {src}:")
+            self._refuse_unless(indent + 1, f"type({item}) is str")
+            self.line(indent, f"{dst} = '[' + ','.join(map(string, {src})) + ']'")
+        elif origin is list and _is_leaf(get_args(tp)[0]):
+            self._refuse_unless(indent, f"isinstance({src}, list)")
+            parts, item, text = self._name("p"), self._name("x"), self._name("t")
+            self.line(indent, f"{parts} = []")
+            self.line(indent, f"for {item} in {src}:")
+            self.model(get_args(tp)[0], item, text, indent + 1)
+            self.line(indent + 1, f"{parts}.append({text})")
+            self.line(indent, f"{dst} = '[' + ','.join({parts}) + ']'")
+        elif _is_leaf(tp):
+            self.model(tp, src, dst, indent)
+        else:
+            function = self._constant(self._encoders.for_type(tp), "f")
+            self.line(indent, f"{dst} = {function}({src})")
+
+    def model(self, cls: type, src: str, dst: str, indent: int) -> None:
+        self._refuse_unless(indent, f"isinstance({src}, {self._constant(cls, 'cls')})")
         parts: list[tuple[str, str, str | None]] = []  # (key, variable, omitted-when texts)
-        for index, field in enumerate(attrs.fields(cls)):
-            if not _GO_IDENTIFIER.fullmatch(field.metadata[GO_KEY]):
-                return _refuse  # a key that would need escaping in the generated source: the converter writes it
-            var = f"t{index}"
-            lines.append(f"    v = o.{field.name}")
-            tp = field.type
-            if tp is str:
-                lines += ["    if type(v) is not str:", "        raise Refused", f"    {var} = string(v)"]
-            elif tp is bool:
-                lines += [
-                    f"    {var} = 'true' if v is True else 'false' if v is False else None",
-                    f"    if {var} is None:",
-                    "        raise Refused",
-                ]
-            elif isinstance(_annotation(tp), GoInt):
-                marker = _annotation(tp)
-                assert isinstance(marker, GoInt)
-                lines += [
-                    f"    if type(v) is not int or not {marker.min} <= v <= {marker.max}:",
-                    "        raise Refused",
-                    f"    {var} = int.__repr__(v)",
-                ]
-            elif _is_optional(tp):
-                namespace[f"f{index}"] = self.for_type(_optional_arg(tp))
-                lines.append(f"    {var} = 'null' if v is None else f{index}(v)")
-            else:
-                namespace[f"f{index}"] = self.for_type(tp)
-                lines.append(f"    {var} = f{index}(v)")
+        for field in attrs.fields(cls):
+            value, text = self._name("v"), self._name("t")
+            self.line(indent, f"{value} = {src}.{field.name}")
+            self.value(field.type, value, text, indent)
             omitted = None
             if field.metadata[OMITEMPTY]:
                 # Go drops a nil pointer; a nil or empty slice or map too (as the converter's document does).
-                collection = get_origin(_optional_arg(tp)) in (list, dict, set)
+                collection = get_origin(_optional_arg(field.type)) in (list, dict, set)
                 omitted = "('null', '[]', '{}')" if collection else "('null',)"
-            parts.append((field.metadata[GO_KEY], var, omitted))
+            parts.append((field.metadata[GO_KEY], text, omitted))
         if all(omitted is None for _, _, omitted in parts):
-            # One f-string: '{"Key":{t0},...}' (Go keys are identifiers, so they need no escaping here).
-            body = ",".join(f"{_string(key)}:{{{var}}}" for key, var, _ in parts)
-            lines.append(f"    return f'{{{{{body}}}}}'")
-        else:
-            lines.append("    p = []")
-            for key, var, omitted in parts:
-                entry = f"p.append({_string(key) + ':'!r} + {var})"
-                if omitted is None:
-                    lines.append(f"    {entry}")
-                else:
-                    lines += [f"    if {var} not in {omitted}:", f"        {entry}"]
-            lines.append("    return '{' + ','.join(p) + '}'")
-        source = "\n".join(lines) + "\n"
-        exec(compile(source, f"<persist codec: encode {cls.__qualname__}>", "exec"), namespace)
-        function: Text = namespace["text"]
-        return function
+            # One f-string: '{"Key":{t1},...}' (Go keys are identifiers, so they need no escaping here).
+            body = ",".join(f"{_string(key)}:{{{text}}}" for key, text, _ in parts)
+            self.line(indent, f"{dst} = f'{{{{{body}}}}}'")
+            return
+        collected = self._name("p")
+        self.line(indent, f"{collected} = []")
+        for key, text, omitted in parts:
+            entry = f"{collected}.append({_string(key) + ':'!r} + {text})"
+            if omitted is None:
+                self.line(indent, entry)
+            else:
+                self.line(indent, f"if {text} not in {omitted}:")
+                self.line(indent + 1, entry)
+        self.line(indent, f"{dst} = '{{' + ','.join({collected}) + '}}'")
 
 
 def _str_text(value: Any) -> str:
