@@ -74,4 +74,5 @@ def document(
         "figures": [figure.as_json() for figure in results.figures],
         "targets": [outcome.as_json() for outcome in outcomes],
         "skipped": dict(results.skipped),
+        "failures": list(results.failures),
     }

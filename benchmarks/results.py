@@ -39,6 +39,8 @@ class Results:
     figures: list[Figure] = attrs.Factory(list)
     #: Store name -> why it was not measured.
     skipped: dict[str, str] = attrs.Factory(dict)
+    #: Cases a driver failed (store, case, error): reported, never hidden.
+    failures: list[dict[str, str]] = attrs.Factory(list)
 
     def add(self, figure: Figure) -> None:
         self.figures.append(figure)

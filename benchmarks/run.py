@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from persist_core.errors import PersistError
+
 REPO = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: import the benchmarks package, not its loose modules
     sys.path[0] = str(REPO)
@@ -81,32 +83,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def plan(store: Store, work: Workload, args: argparse.Namespace) -> list[Builder]:
+def plan(store: Store, work: Workload, args: argparse.Namespace) -> list[tuple[str, Builder]]:
     """The cases of one store, in the order they run; each builder sets its case up when called."""
     driver = store.open("main")
     wanted = set(args.operations)
-    builders: list[Builder] = []
+    builders: list[tuple[str, Builder]] = []
     for n in args.sizes:
         if operations.SAVE_NEW in wanted:
-            builders.append(functools.partial(operations.save_new, store, driver, work, n))
+            builders.append(
+                (f"{operations.SAVE_NEW} N={n}", functools.partial(operations.save_new, store, driver, work, n))
+            )
         if operations.SAVE_ONE in wanted:
-            builders.append(functools.partial(operations.save_one_changed, store, driver, work, n))
+            builder = functools.partial(operations.save_one_changed, store, driver, work, n)
+            builders.append((f"{operations.SAVE_ONE} N={n}", builder))
         if operations.LOAD in wanted:
-            builders.append(functools.partial(operations.load, store, driver, work, n))
+            builders.append((f"{operations.LOAD} N={n}", functools.partial(operations.load, store, driver, work, n)))
     if operations.LIST in wanted:
-        builders.append(lambda stack: operations.listing(store, work, args.sandboxes, stack))
+        builders.append((operations.LIST, functools.partial(operations.listing, store, work, args.sandboxes)))
     if operations.LOCK in wanted:
-        builders.append(lambda stack: operations.lock(store, driver, work, stack))
+        builders.append((operations.LOCK, functools.partial(operations.lock, store, driver, work)))
     if operations.COLD in wanted:
-        builders.append(lambda stack: cold_start(store))
+        builders.append((operations.COLD, lambda stack: cold_start(store)))
     return builders
 
 
 def run_store(store: Store, work: Workload, args: argparse.Namespace, budget: Budget, results: Results) -> None:
-    for build in plan(store, work, args):
-        with contextlib.ExitStack() as stack:
-            case = build(stack)
-            value, floor = measure(case.figure, case.floor, budget.scaled(case.weight))
+    for what, build in plan(store, work, args):
+        try:
+            with contextlib.ExitStack() as stack:
+                case = build(stack)
+                value, floor = measure(case.figure, case.floor, budget.scaled(case.weight))
+        except PersistError as exc:  # a driver's limit (etcd's operations per transaction): a finding, not a crash
+            results.failures.append({"store": store.name, "case": what, "error": f"{type(exc).__name__}: {exc}"})
+            print(f"  {store.name} {what}: failed: {exc}", file=sys.stderr, flush=True)
+            continue
         figure = Figure(case.store, case.operation, case.n, value, floor, case.floor_kind)
         results.add(figure)
         n = "" if figure.n is None else f" N={figure.n}"
@@ -145,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.targets_table(outcomes))
     for name, reason in results.skipped.items():
         print(f"skipped {name}: {reason}")
+    for failure in results.failures:
+        print(f"failed {failure['store']} {failure['case']}: {failure['error']}")
     elapsed = time.perf_counter() - started
     print(f"{'quick' if args.quick else 'full'} run, {elapsed:.0f} s")
     if args.json:

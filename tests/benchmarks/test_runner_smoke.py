@@ -35,6 +35,7 @@ def test_quick_run_measures_every_operation_beside_its_floor(tmp_path: Path) -> 
     assert doc["schema"] == "persist-benchmarks/1"
     assert doc["settings"]["quick"] is True
     assert doc["skipped"] == {}
+    assert doc["failures"] == []
     seen = {(figure["store"], figure["operation"], figure["n"]) for figure in doc["figures"]}
     for store in ("memory", "fs-tmpfs"):
         for n in (1, 10):
