@@ -76,67 +76,142 @@ class Decoders:
         return lambda value: hook(value, tp)
 
     def _model(self, cls: type) -> Decode:
-        """Generate ``cls``'s function: exact keys only (else the converter), inline checks for scalars."""
-        fields = attrs.fields(cls)
-        structure = self._converter.structure
-        if any(not field.init or field.default is attrs.NOTHING for field in fields):
+        """Generate ``cls``'s function: exact keys only (else the converter), small nested classes inline."""
+        if not _generated(cls):
+            structure = self._converter.structure
             return lambda value: structure(value, cls)
-        namespace: dict[str, Any] = {
-            "cls": cls,
-            "Refused": Refused,
-            "MISSING": _MISSING,
-            "known": frozenset(field.metadata[GO_KEY] for field in fields),
-            "structure": structure,
-        }
-        lines = [
-            "def decode(d):",
-            "    if type(d) is not dict:",
-            "        raise Refused",
-            "    if not d.keys() <= known:",
-            "        return structure(d, cls)",  # unknown or case-folded keys: Go's rules, in the converter
-        ]
-        arguments = []
-        for index, field in enumerate(fields):
-            var = f"a{index}"
-            key = field.metadata[GO_KEY]
-            default = field.default
-            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                if default.takes_self:
-                    return lambda value: structure(value, cls)
-                namespace[f"z{index}"] = default.factory
-                zero = f"z{index}()"
-            else:
-                namespace[f"z{index}"] = default
-                zero = f"z{index}"
-            tp = field.type
-            if _is_nullable(tp):
-                # null stays null; only a missing key takes the zero value.
-                lines.append(f"    v = d.get({key!r}, MISSING)")
-                lines.append(f"    if v is MISSING:\n        {var} = {zero}")
-                lines.append(f"    elif v is None:\n        {var} = None")
-                inner = _optional_arg(tp) if _is_optional(tp) else tp
-            else:
-                # null into a non-pointer field is a no-op in Go: the zero value, as for a missing key.
-                lines.append(f"    v = d.get({key!r})")
-                lines.append(f"    if v is None:\n        {var} = {zero}")
-                inner = tp
-            marker = _annotation(inner)
-            if inner is str:
-                lines.append(f"    elif type(v) is str:\n        {var} = v\n    else:\n        raise Refused")
-            elif inner is bool:
-                lines.append(f"    elif v is True or v is False:\n        {var} = v\n    else:\n        raise Refused")
-            elif isinstance(marker, GoInt):
-                check = f"type(v) is int and {marker.min} <= v <= {marker.max}"
-                lines.append(f"    elif {check}:\n        {var} = v\n    else:\n        raise Refused")
-            else:
-                namespace[f"f{index}"] = self.for_type(inner)
-                lines.append(f"    else:\n        {var} = f{index}(v)")
-            arguments.append(f"{field.alias}={var}")
-        lines.append(f"    return cls({', '.join(arguments)})")
-        source = "\n".join(lines) + "\n"
-        exec(compile(source, f"<persist codec: decode {cls.__qualname__}>", "exec"), namespace)
-        function: Decode = namespace["decode"]
+        source = _Source(self, self._converter)
+        source.model(cls, "d", "result", 1)
+        source.line(1, "return result")
+        return source.function(f"<persist codec: decode {cls.__qualname__}>")
+
+
+def _generated(cls: type) -> bool:
+    """Every field can be given explicitly, with its zero value when the document lacks it."""
+    return all(
+        field.init
+        and field.default is not attrs.NOTHING
+        and not (isinstance(field.default, attrs.Factory) and field.default.takes_self)  # type: ignore[arg-type]
+        for field in attrs.fields(cls)
+    )
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and attrs.has(tp) and tp is not GoTime
+
+
+def _nested_models(tp: Any) -> bool:
+    return _is_model(tp) or any(_nested_models(arg) for arg in get_args(tp) if not isinstance(arg, (GoInt, str)))
+
+
+def _is_leaf(tp: Any) -> bool:
+    """A model class without model classes inside: small enough to decode inline wherever it occurs."""
+    return _is_model(tp) and _generated(tp) and not any(_nested_models(f.type) for f in attrs.fields(tp))
+
+
+class _Source:
+    """The source of one generated decode function."""
+
+    def __init__(self, decoders: Decoders, converter: Converter) -> None:
+        self._decoders = decoders
+        self._lines = ["def decode(d):"]
+        self._namespace: dict[str, Any] = {"Refused": Refused, "MISSING": _MISSING, "structure": converter.structure}
+        self._count = 0
+
+    def function(self, filename: str) -> Decode:
+        source = "\n".join(self._lines) + "\n"
+        exec(compile(source, filename, "exec"), self._namespace)
+        function: Decode = self._namespace["decode"]
         return function
+
+    def line(self, indent: int, text: str) -> None:
+        self._lines.append("    " * indent + text)
+
+    def _name(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def _constant(self, value: Any, prefix: str) -> str:
+        name = self._name(prefix)
+        self._namespace[name] = value
+        return name
+
+    def _refuse_unless(self, indent: int, condition: str) -> None:
+        self.line(indent, f"if not ({condition}):")
+        self.line(indent + 1, "raise Refused")
+
+    def model(self, cls: type, src: str, dst: str, indent: int) -> None:
+        """Code that sets ``dst`` to a ``cls`` built from the JSON value in ``src``."""
+        fields = attrs.fields(cls)
+        cls_name = self._constant(cls, "cls")
+        known = self._constant(frozenset(field.metadata[GO_KEY] for field in fields), "known")
+        self._refuse_unless(indent, f"type({src}) is dict")
+        self.line(indent, f"if not {src}.keys() <= {known}:")
+        # Unknown or case-folded keys: Go's rules, in the converter.
+        self.line(indent + 1, f"{dst} = structure({src}, {cls_name})")
+        self.line(indent, "else:")
+        arguments = [self.field(field, src, indent + 1) for field in fields]
+        self.line(indent + 1, f"{dst} = {cls_name}({', '.join(arguments)})")
+
+    def field(self, field: attrs.Attribute[Any], src: str, indent: int) -> str:
+        """Code for one field; returns the keyword argument that passes it."""
+        value, result = self._name("v"), self._name("a")
+        default = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            zero = f"{self._constant(default.factory, 'z')}()"
+        else:
+            zero = self._constant(default, "z")
+        key = field.metadata[GO_KEY]
+        tp = field.type
+        if _is_nullable(tp):
+            # null stays null; only a missing key takes the zero value.
+            self.line(indent, f"{value} = {src}.get({key!r}, MISSING)")
+            self.line(indent, f"if {value} is MISSING:")
+            self.line(indent + 1, f"{result} = {zero}")
+            self.line(indent, f"elif {value} is None:")
+            self.line(indent + 1, f"{result} = None")
+            tp = _optional_arg(tp) if _is_optional(tp) else tp
+        else:
+            # null into a non-pointer field is a no-op in Go: the zero value, as for a missing key.
+            self.line(indent, f"{value} = {src}.get({key!r})")
+            self.line(indent, f"if {value} is None:")
+            self.line(indent + 1, f"{result} = {zero}")
+        self.line(indent, "else:")
+        self.value(tp, value, result, indent + 1)
+        return f"{field.alias}={result}"
+
+    def value(self, tp: Any, src: str, dst: str, indent: int) -> None:
+        """Code that sets ``dst`` to the value of the (not null) JSON value in ``src``, declared as ``tp``."""
+        marker = _annotation(tp)
+        origin = get_origin(tp)
+        if tp is str:
+            self._refuse_unless(indent, f"type({src}) is str")
+            self.line(indent, f"{dst} = {src}")
+        elif tp is bool:
+            self._refuse_unless(indent, f"{src} is True or {src} is False")
+            self.line(indent, f"{dst} = {src}")
+        elif isinstance(marker, GoInt):
+            self._refuse_unless(indent, f"type({src}) is int and {marker.min} <= {src} <= {marker.max}")
+            self.line(indent, f"{dst} = {src}")
+        elif origin is list and get_args(tp)[0] is str:
+            self._refuse_unless(indent, f"type({src}) is list")
+            item = self._name("x")
+            self.line(indent, f"for {item} in {src}:")
+            self._refuse_unless(indent + 1, f"type({item}) is str")
+            self.line(indent, f"{dst} = {src}")  # the parsed document is ours alone: no copy needed
+        elif origin is list and _is_leaf(get_args(tp)[0]):
+            self._refuse_unless(indent, f"type({src}) is list")
+            items, item, built = self._name("p"), self._name("x"), self._name("b")
+            self.line(indent, f"{items} = []")
+            self.line(indent, f"for {item} in {src}:")
+            self.model(get_args(tp)[0], item, built, indent + 1)
+            self.line(indent + 1, f"{items}.append({built})")
+            self.line(indent, f"{dst} = {items}")
+        elif _is_leaf(tp):
+            self.model(tp, src, dst, indent)
+        else:
+            function = self._constant(self._decoders.for_type(tp), "f")
+            self.line(indent, f"{dst} = {function}({src})")
 
 
 def _str(value: Any) -> str:
