@@ -156,7 +156,7 @@ class _Source:
     def field(self, field: attrs.Attribute[Any], src: str, indent: int) -> str:
         """Code for one field; returns the keyword argument that passes it."""
         value, result = self._name("v"), self._name("a")
-        default = field.default
+        default: Any = field.default
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             zero = f"{self._constant(default.factory, 'z')}()"
         else:
