@@ -138,6 +138,8 @@ UNUSUAL_OBJECTS = [
     Process(pid=2**63),
     Process(pid=1.0),  # type: ignore[arg-type]
     Process(start_time=TimeWithZone(unix_seconds=5)),
+    Process(start_time=GoTime(unix_seconds=1.0)),  # type: ignore[arg-type]
+    Process(start_time=GoTime(unix_seconds=True)),
     SandboxConfig(cgroups={"k": Flavour.SPICY}),
     SandboxConfig(cgroups={Label("k"): 1}),
     SandboxConfig(cgroups={"k": (1, 2)}),
@@ -212,3 +214,10 @@ def test_edited_documents_decode_or_fail_exactly_as_with_the_converter(data: st.
     document = json.loads(codec.dumps(data.draw(any_objects(cls))))
     encoded = edited(document, data)
     assert outcome(codec.loads, encoded, cls) == outcome(converter_loads, encoded, cls)
+
+
+def test_a_remembered_time_is_never_lent_to_an_equal_time_of_other_types() -> None:
+    codec.dumps(Process(start_time=GoTime(unix_seconds=1)))  # remembered
+    for odd in (GoTime(unix_seconds=1.0), GoTime(unix_seconds=True)):  # type: ignore[arg-type]
+        obj = Process(start_time=odd)
+        assert outcome(codec.dumps, obj) == outcome(_dumps_with_converter, obj)

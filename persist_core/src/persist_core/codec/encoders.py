@@ -28,7 +28,22 @@ _GO_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # The string encoder the json module uses with ensure_ascii=False (C when available): the same escapes.
 _string: Callable[[str], str] = json.encoder.encode_basestring
-_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_json_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_make_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+
+
+def _json_text(value: Any) -> str:
+    """Foreign JSON as the json module writes it (which is how the converter's document is written)."""
+    return _json_encoder.encode(value)
+
+
+if _make_c_encoder is not None:
+    # The C encoder JSONEncoder.encode builds on every call, built once. No circular check: a cycle ends in
+    # RecursionError, and dumps then lets the converter report it.
+    _c_encoder = _make_c_encoder(None, _json_encoder.default, _string, None, ":", ",", False, False, False)
+
+    def _json_text(value: Any) -> str:
+        return "".join(_c_encoder(value, 0))
 
 
 class Refused(Exception):
@@ -269,22 +284,28 @@ def _float32_text(value: Any) -> str:
     return format_float32(value)  # raises for what float32 cannot hold, as the converter does
 
 
-_TIME_TEXTS: dict[GoTime, str] = {}
+_TIME_TEXTS: dict[tuple[int, int, int], str] = {}
 _TIME_TEXTS_MAX = 4096
 
 
 def _time_text(value: Any) -> str:
-    """GoTime is immutable and few distinct instants recur (start times, saved again and again): remembered."""
+    """GoTime is immutable and few distinct instants recur (start times, saved again and again): remembered.
+
+    Only for plain int fields, so that an odd value (1.0 == 1) never borrows the text of another.
+    """
     if type(value) is not GoTime:
         if not isinstance(value, GoTime):
             raise Refused
         return '"' + value.format() + '"'
-    text = _TIME_TEXTS.get(value)
+    key = (value.unix_seconds, value.nanoseconds, value.utc_offset)
+    if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int:
+        return '"' + value.format() + '"'
+    text = _TIME_TEXTS.get(key)
     if text is None:
         text = '"' + value.format() + '"'
         if len(_TIME_TEXTS) >= _TIME_TEXTS_MAX:
             _TIME_TEXTS.clear()
-        _TIME_TEXTS[value] = text
+        _TIME_TEXTS[key] = text
     return text
 
 
