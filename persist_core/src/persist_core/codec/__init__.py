@@ -6,11 +6,12 @@ Go's HTML-safe escaping, its float32 and time formats, and the trailing newline 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, TypeVar
 
-from cattrs import BaseValidationError, transform_error
+from cattrs import BaseValidationError, Converter, transform_error
 
 from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
 from persist_core.codec.decoders import Decoders
@@ -21,10 +22,16 @@ __all__ = ["dumps", "loads"]
 
 T = TypeVar("T")
 
-_fast = make_converter(detailed=False)
-_detailed = make_converter(detailed=True)  # only run to explain a failure
+
+@functools.cache
+def _converter(detailed: bool = False) -> Converter:
+    """The reference converter (``detailed``: the one that explains failures), made on first need: the fast
+    paths handle what persist and kata write without it."""
+    return make_converter(detailed=detailed)
+
+
 _encoders = Encoders()
-_decoders = Decoders(_fast)
+_decoders = Decoders(_converter)
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _MARKER_TEXT = re.escape(json.dumps(RAW_NUMBER_MARKER)[1:-1])
@@ -65,7 +72,7 @@ def dumps(obj: Any) -> bytes:
 def _dumps_with_converter(obj: Any) -> bytes:
     """The reference encoding: what it refuses is refused, with its message."""
     try:
-        return _finish(_encode(_fast.unstructure(obj, type(obj))))
+        return _finish(_encode(_converter().unstructure(obj, type(obj))))
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
         raise EncodeError(f"cannot encode {type(obj).__name__} as kata JSON: {exc}") from exc
 
@@ -121,7 +128,7 @@ def _parse(text: str) -> Any:
 def _explain(data: Any, cls: type) -> str:
     """Re-run the decode with cattrs' detailed validation to say where it failed (errors only)."""
     try:
-        _detailed.structure(data, cls)
+        _converter(detailed=True).structure(data, cls)
     except BaseValidationError as exc:
         return "; ".join(transform_error(exc, path="$", format_exception=_describe))
     except Exception as exc:  # noqa: BLE001 - any failure is worth showing as is
@@ -147,6 +154,6 @@ def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
     except Exception:  # noqa: BLE001 - the fast path only says "not sure"; the converter decides
         pass
     try:
-        return _fast.structure(document, cls)
+        return _converter().structure(document, cls)
     except Exception as exc:
         raise CorruptStateError(f"{where}not a valid {cls.__name__}: {_explain(document, cls)}") from exc

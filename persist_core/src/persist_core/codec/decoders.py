@@ -30,9 +30,13 @@ _STR = frozenset({str})
 class Decoders:
     """Decode functions for one converter, built per type on first use and kept."""
 
-    def __init__(self, converter: Converter) -> None:
-        self._converter = converter
+    def __init__(self, converter: Callable[[], Converter]) -> None:
+        self._converter = converter  # the reference, made only if a type needs it
         self._cache: dict[Any, Decode] = {}
+
+    def structure(self, value: Any, cls: type) -> Any:
+        """The converter's decoding, with all of Go's rules (unknown and case-folded keys)."""
+        return self._converter().structure(value, cls)
 
     def for_type(self, tp: Any) -> Decode:
         function = self._cache.get(tp)
@@ -72,15 +76,15 @@ class Decoders:
             return _str_dict
         if isinstance(tp, type) and attrs.has(tp):
             return self._model(tp)
-        hook = self._converter.get_structure_hook(tp)
+        hook = self._converter().get_structure_hook(tp)
         return lambda value: hook(value, tp)
 
     def _model(self, cls: type) -> Decode:
         """Generate ``cls``'s function: exact keys only (else the converter), small nested classes inline."""
         if not _generated(cls):
-            structure = self._converter.structure
+            structure = self.structure
             return lambda value: structure(value, cls)
-        source = _Source(self, self._converter)
+        source = _Source(self)
         source.model(cls, "d", "result", 1)
         source.line(1, "return result")
         return source.function(f"<persist codec: decode {cls.__qualname__}>")
@@ -112,10 +116,10 @@ def _is_leaf(tp: Any) -> bool:
 class _Source:
     """The source of one generated decode function."""
 
-    def __init__(self, decoders: Decoders, converter: Converter) -> None:
+    def __init__(self, decoders: Decoders) -> None:
         self._decoders = decoders
         self._lines = ["def decode(d):"]
-        self._namespace: dict[str, Any] = {"Refused": Refused, "MISSING": _MISSING, "structure": converter.structure}
+        self._namespace: dict[str, Any] = {"Refused": Refused, "MISSING": _MISSING, "structure": decoders.structure}
         self._count = 0
 
     def function(self, filename: str) -> Decode:
