@@ -40,13 +40,11 @@ _RAW_NUMBER = re.compile(f'"{_MARKER_TEXT}([-+.e0-9]+){_MARKER_TEXT}"')
 
 
 def _finish(text: str) -> bytes:
-    """Splice raw numbers back, add Go's newline, and escape ``<>&`` U+2028 U+2029 as Go does even outside HTML.
+    """Add Go's newline, and escape ``<>&`` U+2028 U+2029 as Go does even outside HTML.
 
     Those characters can only occur inside strings; ``<>&`` are replaced in the bytes, which is quicker
     than in text holding wide characters and safe because ASCII bytes never occur inside a UTF-8 sequence.
     """
-    if "\\u0000raw-number-" in text:
-        text = _RAW_NUMBER.sub(r"\1", text)
     if "\u2028" in text:
         text = text.replace("\u2028", "\\u2028")
     if "\u2029" in text:
@@ -64,7 +62,7 @@ def _finish(text: str) -> bytes:
 def dumps(obj: Any) -> bytes:
     """Encode a model object as Go's ``json.NewEncoder(f).Encode(obj)`` would: compact, one newline."""
     try:
-        return _finish(_encoders.text(obj))
+        return _finish(_encoders.text(obj))  # never holds raw-number markers: only the converter makes them
     except Exception:  # noqa: BLE001 - the fast path only says "not sure"; the converter decides
         return _dumps_with_converter(obj)
 
@@ -72,7 +70,10 @@ def dumps(obj: Any) -> bytes:
 def _dumps_with_converter(obj: Any) -> bytes:
     """The reference encoding: what it refuses is refused, with its message."""
     try:
-        return _finish(_encode(_converter().unstructure(obj, type(obj))))
+        text = _encode(_converter().unstructure(obj, type(obj)))
+        if "\\u0000raw-number-" in text:
+            text = _RAW_NUMBER.sub(r"\1", text)
+        return _finish(text)
     except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
         raise EncodeError(f"cannot encode {type(obj).__name__} as kata JSON: {exc}") from exc
 
