@@ -1,9 +1,8 @@
 """The "memory" driver: stores the codec's bytes, so it behaves like a disk, not like a dict of objects.
 
 Mutating an object after ``save`` or ``load`` never reaches the store, and an object that cannot be
-encoded fails exactly as it would on disk. A stored record is decoded by its first load only; later
-loads return copies of that result, which are what decoding it again would give. Each instance has its
-own store unless it names a ``namespace``, which every instance in the process with that name shares.
+encoded fails exactly as it would on disk. Each instance has its own store unless it names a
+``namespace``, which every instance in the process with that name shares.
 """
 
 from __future__ import annotations
@@ -15,24 +14,19 @@ from typing import Any, ClassVar
 
 import attrs
 
-from persist_core import Capability, ContainerState, PersistDriver, Record, SandboxState, StoredSandbox, check_id
+from persist_core import Capability, PersistDriver, Record, StoredSandbox
 from persist_core.errors import InvalidArgumentError, SandboxNotFoundError
 from persist_core.faults import FaultInjection
 from persist_core.rwlock import SharedExclusiveLock
-from persist_memory.copying import Copier
-
-_copier = Copier()
 
 
-@attrs.define
+@attrs.frozen
 class _Entry:
-    """One save's bytes; replaced whole by the next save, never changed (but for the cache of what they decode to)."""
+    """One save's bytes; replaced whole by the next save, never changed."""
 
     sandbox: bytes
     containers: Mapping[str, bytes]
     modified: float
-    #: What the first load decoded these bytes to; never handed out (loads return copies).
-    decoded: tuple[SandboxState, dict[str, ContainerState]] | None = None
 
 
 class _Store:
@@ -87,35 +81,12 @@ class MemoryDriver(PersistDriver):
         with self._store.guard:
             self._store.entries[sandbox_id] = entry
 
-    def load(self, sandbox_id: str) -> tuple[SandboxState, dict[str, ContainerState]]:
-        """Every driver's ``load``, but a record is decoded once: later loads get copies of what it decoded to.
-
-        A copy is what decoding the same bytes again would return (fresh objects, equal, of the same
-        types), at a fraction of the cost; test suites load the same state many times.
-        """
-        checked = check_id(sandbox_id, "sandbox")
-        entry = self._entry(checked)
-        decoded = entry.decoded
-        if decoded is None:
-            sandbox, containers = super().load(checked)
-            with self._store.guard:
-                unchanged = self._store.entries.get(checked) is entry  # so what we decoded are its bytes
-            if unchanged:
-                entry.decoded = (_copier.copy(sandbox), {cid: _copier.copy(c) for cid, c in containers.items()})
-            return sandbox, containers
-        sandbox, containers = decoded
-        return _copier.copy(sandbox), {cid: _copier.copy(container) for cid, container in containers.items()}
-
-    def _entry(self, sandbox_id: str) -> _Entry:
+    def _load(self, sandbox_id: str) -> StoredSandbox:
         self._faults.check("load")
         with self._store.guard:
             entry = self._store.entries.get(sandbox_id)
         if entry is None:
             raise SandboxNotFoundError(f"sandbox {sandbox_id!r} is not stored in {self._store.label}")
-        return entry
-
-    def _load(self, sandbox_id: str) -> StoredSandbox:
-        entry = self._entry(sandbox_id)
         return StoredSandbox(
             sandbox=Record(entry.sandbox, self._location(sandbox_id)),
             containers={cid: Record(data, self._location(sandbox_id, cid)) for cid, data in entry.containers.items()},

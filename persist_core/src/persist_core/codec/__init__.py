@@ -16,6 +16,7 @@ from cattrs import BaseValidationError, Converter, transform_error
 from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
 from persist_core.codec.decoders import Decoders
 from persist_core.codec.encoders import Encoders
+from persist_core.codec.recent import RecentDecodes
 from persist_core.errors import CorruptStateError, EncodeError
 
 __all__ = ["dumps", "loads"]
@@ -32,6 +33,7 @@ def _converter(detailed: bool = False) -> Converter:
 
 _encoders = Encoders()
 _decoders = Decoders(_converter)
+_recent = RecentDecodes()
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _MARKER_TEXT = re.escape(json.dumps(RAW_NUMBER_MARKER)[1:-1])
@@ -140,8 +142,18 @@ def _explain(data: Any, cls: type) -> str:
 def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
     """Decode ``data`` as ``cls`` the way kata's Go decoder does, or raise CorruptStateError.
 
-    ``source`` names the record (a path, a key) in the error message.
+    ``source`` names the record (a path, a key) in the error message. Every call returns new objects;
+    bytes decoded recently are not decoded again but copied (see ``codec.recent``).
     """
+    if type(data) is bytes:
+        copied = _recent.get(cls, data)
+        if copied is not None:
+            return copied  # type: ignore[no-any-return]
+        return _recent.keep(cls, data, _decode(data, cls, source))  # type: ignore[no-any-return]
+    return _decode(data, cls, source)
+
+
+def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
     where = f"{source}: " if source else ""
     try:
         text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data

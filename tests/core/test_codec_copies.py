@@ -1,4 +1,4 @@
-"""Loads after the first return copies of the decoded record: equal, same types, nothing shared."""
+"""Decoding bytes seen recently returns copies of the earlier result: equal, same types, nothing shared."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persist_core import codec
+from persist_core.codec.copies import Copier
 from persist_core.model import MODEL_CLASSES, ContainerState, GoTime, SandboxState
 from persist_core.testing import kata_samples
 from persist_core.testing.strategies import container_maps, model_objects, sandbox_states
 from persist_memory import MemoryDriver
-from persist_memory.copying import Copier
 
 
 def mutable_parts(obj: Any) -> list[Any]:
@@ -96,3 +96,32 @@ def test_copies_follow_every_save(
 def test_copier_copies_every_model_class(cls: type, data: st.DataObject) -> None:
     decoded = codec.loads(codec.dumps(data.draw(model_objects(cls))), cls)
     check_independent_copies(decoded, Copier().copy(decoded))
+
+
+@pytest.mark.parametrize("sample", kata_samples(), ids=lambda sample: sample.name)
+def test_decoding_the_same_bytes_again_gives_independent_objects(sample: Any) -> None:
+    first = codec.loads(sample.sandbox, SandboxState)
+    first.state = "changed by the caller"
+    first.config.hypervisor_config.kernel_path = "/changed"
+    second = codec.loads(sample.sandbox, SandboxState)
+    assert codec.dumps(second) == sample.sandbox
+    check_independent_copies(second, codec.loads(sample.sandbox, SandboxState))
+    # text input is never served from the cache, and decodes to the same value
+    assert codec.loads(sample.sandbox.decode(), SandboxState) == second
+
+
+def test_recent_decodes_are_bounded_and_least_recently_used_go_first() -> None:
+    from persist_core.codec.recent import RecentDecodes
+
+    records = [codec.dumps(ContainerState(state=f"s{i}")) for i in range(4)]
+    size = len(records[0])
+    recent = RecentDecodes(max_bytes=3 * size)
+    for data in records[:3]:
+        recent.keep(ContainerState, data, codec.loads(data, ContainerState))
+    assert recent.get(ContainerState, records[0]) == ContainerState(state="s0")  # now the most recent
+    recent.keep(ContainerState, records[3], codec.loads(records[3], ContainerState))
+    assert recent.get(ContainerState, records[1]) is None  # the least recently used went
+    assert recent.get(ContainerState, records[0]) == ContainerState(state="s0")
+    assert recent.get(SandboxState, records[0]) is None  # kept per class
+    recent.clear()
+    assert recent.get(ContainerState, records[0]) is None

@@ -76,7 +76,7 @@ class Copier:
                 namespace[f"c{index}"] = field_copy
                 arguments.append(f"{field.alias}=c{index}(o.{field.name})")
         source = f"def copy(o):\n    return cls({', '.join(arguments)})\n"
-        exec(compile(source, f"<persist memory: copy {cls.__qualname__}>", "exec"), namespace)
+        exec(compile(source, f"<persist codec: copy {cls.__qualname__}>", "exec"), namespace)
         function: Copy = namespace["copy"]
         return function
 
