@@ -2,6 +2,10 @@
 
 Attributes are snake_case; each default is Go's zero value, with nil slices, maps and pointers as None.
 Foreign structures (OCI LinuxResources, runc cgroups, netlink addresses) are kept as plain JSON values.
+
+The class modules do without ``from __future__ import annotations`` on purpose: their annotations are
+evaluated as each class is made (so a class is declared before a field names it), and every field's
+``type`` is the real type from the start, with no ``attrs.resolve_types`` pass on each import.
 """
 
 import attrs
@@ -91,6 +95,3 @@ __all__ = [
 MODEL_CLASSES: tuple[type, ...] = tuple(
     obj for obj in map(globals().__getitem__, __all__) if isinstance(obj, type) and attrs.has(obj) and obj is not GoTime
 )
-
-for _cls in MODEL_CLASSES:
-    attrs.resolve_types(_cls)

@@ -2,27 +2,57 @@
 
 To mypy and to users they are plain ``int``/``float``; the annotation carries the Go range so the codec
 refuses what Go could not hold (a negative ``uint32``, an ``int64`` overflow) in both directions.
+
+The markers are plain classes, not attrs classes: they are made once at import, on every cold start.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-import attrs
 
-
-@attrs.frozen
 class GoInt:
     """Marks an ``int`` with the range of a Go integer type."""
 
-    go_type: str
-    min: int
-    max: int
+    __slots__ = ("go_type", "max", "min")
+
+    def __init__(self, go_type: str, min: int, max: int) -> None:
+        self.go_type = go_type
+        self.min = min
+        self.max = max
+
+    def _key(self) -> tuple[str, int, int]:
+        return (self.go_type, self.min, self.max)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GoInt) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"GoInt(go_type={self.go_type!r}, min={self.min!r}, max={self.max!r})"
 
 
-@attrs.frozen
-class GoFloat32:
+class _Marker:
+    """A marker without fields: all instances are equal, as the attrs classes these replace were."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class GoFloat32(_Marker):
     """Marks a ``float`` held by Go as float32 (printed with float32's shortest representation)."""
+
+    __slots__ = ()
 
 
 Int = Annotated[int, GoInt("int", -(2**63), 2**63 - 1)]
@@ -35,12 +65,13 @@ FileMode = Annotated[int, GoInt("os.FileMode", 0, 2**32 - 1)]
 Float32 = Annotated[float, GoFloat32()]
 
 
-@attrs.frozen
-class ForeignJSON:
+class ForeignJSON(_Marker):
     """Marks a foreign struct (OCI, runc cgroups, netlink) kept as the JSON it was decoded from.
 
     Its keys keep their order as written, so it is never sorted like a Go map.
     """
+
+    __slots__ = ()
 
 
 #: A foreign value of any JSON shape (null included), kept as decoded.

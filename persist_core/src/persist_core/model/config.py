@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from persist_core.model._fields import go, model
 from persist_core.model._gotypes import Float32, Int, Int64, JSONObject, JSONValue, Uint32, Uint64
 

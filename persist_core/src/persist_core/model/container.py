@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from persist_core.model._fields import go, model
 from persist_core.model._gotypes import FileMode, Int, Uint32
 from persist_core.model.gotime import GoTime

@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from persist_core.model._fields import go, model
 from persist_core.model._gotypes import Int, JSONValue
 from persist_core.model.device import PciPath

@@ -1,5 +1,3 @@
-from __future__ import annotations
-
 from persist_core.model._fields import go, model
 from persist_core.model._gotypes import Uint, Uint32
 from persist_core.model.config import SandboxConfig
