@@ -1,7 +1,9 @@
 """Finding drivers: in-process registrations first, then the ``persist.drivers`` entry points.
 
 Plugins are loaded with stevedore by name, so asking for one driver never imports another, and one
-broken plugin cannot break listing or loading the rest.
+broken plugin cannot break listing or loading the rest. Opening a driver scans the entry points once,
+through stevedore (whose scan is cached on disk); only listing and the not-found message read them
+with ``importlib.metadata``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any
 
 from persist_core.driver import PersistDriver
@@ -42,6 +43,8 @@ def unregister_driver(name: str) -> None:
 
 
 def _installed_names() -> set[str]:
+    from importlib.metadata import entry_points  # only listing needs it; stevedore does its own lookup
+
     # Reading entry-point metadata imports nothing from the plugins themselves.
     return {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
@@ -117,7 +120,5 @@ def get_driver(name: str | None = None, **options: Any) -> PersistDriver:
     name = name or default_driver_name()
     factory = _registered.get(name)
     if factory is None:
-        if name not in _installed_names():
-            raise _not_found(name)
-        factory = _load_plugin(name)
+        factory = _load_plugin(name)  # raises DriverNotFoundError when no plugin has that name
     return _construct(name, factory, options)
