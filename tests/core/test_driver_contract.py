@@ -145,3 +145,59 @@ def test_lock_is_taken_on_enter_and_released_once() -> None:
     with pytest.raises(InvalidArgumentError, match="already held"):
         lock.acquire()
     lock.release()
+
+
+def test_unchanged_containers_are_not_encoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    driver = RecordingDriver()
+    encoded: list[str] = []
+    real_dumps = codec.dumps
+
+    def counting_dumps(obj: Any) -> bytes:
+        encoded.append(type(obj).__name__)
+        return real_dumps(obj)
+
+    monkeypatch.setattr(codec, "dumps", counting_dumps)
+    sandbox = SandboxState(sandbox_container="s")
+    containers = {f"c{i}": ContainerState(state=f"s{i}") for i in range(5)}
+    driver.save(sandbox, containers)  # first save: everything
+    driver.save(sandbox, containers)  # second save: everything again, and snapshots taken
+    assert encoded.count("ContainerState") == 10
+    encoded.clear()
+    containers["c2"].process.pid = 42  # changed in place: the snapshot is a copy, so this is seen
+    driver.save(sandbox, containers)
+    assert encoded == ["ContainerState", "SandboxState"]
+    assert codec.loads(driver.stored["s"][1]["c2"], ContainerState).process.pid == 42
+    encoded.clear()
+    driver.save(sandbox, {**containers, "c0": ContainerState(state="s0")})  # equal, not the same object
+    assert encoded == ["SandboxState"]
+    assert driver.load("s")[1] == containers
+    driver.destroy("s")  # forgets the snapshots
+    encoded.clear()
+    driver.save(sandbox, containers)
+    assert encoded.count("ContainerState") == 5
+
+
+def test_a_failed_save_takes_no_snapshot() -> None:
+    class FailingOnce(RecordingDriver):
+        fail = False
+
+        def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+            if self.fail:
+                self.fail = False
+                raise RuntimeError("disk on fire")
+            super()._save(sandbox_id, sandbox, containers)
+
+    driver = FailingOnce()
+    state = ContainerState(state="a")
+    for _ in range(2):
+        driver.save(SandboxState(sandbox_container="s"), {"c": state})
+    state.state = "b"
+    driver.fail = True
+    with pytest.raises(RuntimeError):
+        driver.save(SandboxState(sandbox_container="s"), {"c": state})
+    state.state = "a"  # back to what is stored and snapshotted
+    driver.save(SandboxState(sandbox_container="s"), {"c": state})
+    assert driver.load("s")[1]["c"].state == "a"
+    state.state = "b"
+    driver.save(SandboxState(sandbox_container="s"), {"c": state})
+    assert driver.load("s")[1]["c"].state == "b"

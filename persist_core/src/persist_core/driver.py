@@ -20,6 +20,7 @@ from persist_core import codec
 from persist_core.errors import EncodeError, InvalidArgumentError
 from persist_core.ids import check_id
 from persist_core.model import ContainerState, SandboxState
+from persist_core.unchanged import SavedContainers
 from persist_core.versioning import check_version
 
 
@@ -128,6 +129,8 @@ class PersistDriver(abc.ABC):
             )
         sandbox_id = check_id(sandbox.sandbox_container, "sandbox")
         check_version(sandbox.persist_version, f"sandbox {sandbox_id!r}")
+        saved = self._saved_containers()
+        previous = saved.previous(sandbox_id)
         documents: dict[str, bytes] = {}
         for container_id, state in containers.items():
             check_id(container_id, "container")
@@ -136,8 +139,10 @@ class PersistDriver(abc.ABC):
                     f"container {container_id!r} of sandbox {sandbox_id!r}: expected ContainerState, "
                     f"got {type(state).__name__}"
                 )
-            documents[container_id] = codec.dumps(state)
+            known = previous.get(container_id) if previous else None
+            documents[container_id] = known[1] if known is not None and known[0] == state else codec.dumps(state)
         self._save(sandbox_id, codec.dumps(sandbox), documents)
+        saved.remember(sandbox_id, previous, containers, documents)
 
     def load(self, sandbox_id: str) -> tuple[SandboxState, dict[str, ContainerState]]:
         """Return fresh objects for the stored sandbox and its containers (sorted by container ID).
@@ -155,7 +160,9 @@ class PersistDriver(abc.ABC):
 
     def destroy(self, sandbox_id: str) -> None:
         """Remove the sandbox and its containers; a sandbox that is not stored is not an error."""
-        self._destroy(check_id(sandbox_id, "sandbox"))
+        checked = check_id(sandbox_id, "sandbox")
+        self._saved_containers().forget(checked)
+        self._destroy(checked)
 
     def lock(self, sandbox_id: str, *, exclusive: bool = True, timeout: float | None = None) -> Lock:
         """A shared or exclusive lock on one sandbox; ``timeout`` None waits forever, 0 tries once.
@@ -170,6 +177,13 @@ class PersistDriver(abc.ABC):
     def sandbox_ids(self) -> list[str]:
         """IDs of every stored sandbox, sorted, including ones whose records are corrupt."""
         return sorted(self._sandbox_ids())
+
+    def _saved_containers(self) -> SavedContainers:
+        # Made on first use: backends need not call an __init__ of ours.
+        saved: SavedContainers | None = self.__dict__.get("_persist_saved_containers")
+        if saved is None:
+            saved = self.__dict__.setdefault("_persist_saved_containers", SavedContainers())
+        return saved
 
     # -- optional, for operators' tools -------------------------------------------------------------
 
