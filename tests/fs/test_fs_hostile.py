@@ -241,3 +241,19 @@ def test_newer_persist_version_is_refused(driver: FsDriver, root: Path) -> None:
     with pytest.raises(UnsupportedVersionError):
         driver.load(SID)
     assert driver.sandbox_ids() == [SID]
+
+
+def test_sandbox_ids_lists_only_directories_and_symlinks_with_valid_names(driver: FsDriver, root: Path) -> None:
+    """Odd entries in sbs are never listed, whatever their mix (the fast path checks all names at once)."""
+    driver.save(*STATE_A)
+    sbs = root / "sbs"
+    (sbs / "a\nb").mkdir()  # the only odd name: two valid IDs if split at the newline
+    assert driver.sandbox_ids() == [SID]
+    for name in ("x" * 129, "sp ace", "é", "-ok.dir", "y" * 128):
+        (sbs / name).mkdir()
+    (sbs / "plain-file").write_text("not a sandbox")
+    (sbs / "link").symlink_to(sbs / SID)
+    assert driver.sandbox_ids() == sorted([SID, "-ok.dir", "y" * 128, "link"])
+    for name in ("a\nb", "x" * 129, "sp ace", "é", "plain-file"):
+        os.rename(sbs / name, sbs / f".hidden-{len(name)}")
+    assert driver.sandbox_ids() == sorted([SID, "-ok.dir", "y" * 128, "link"])

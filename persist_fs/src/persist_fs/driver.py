@@ -22,6 +22,7 @@ from persist_fs.layout import (
     TRASH_DIR,
     VMS,
     is_id,
+    only_ids,
     rootless_root,
     scan,
 )
@@ -119,15 +120,17 @@ class FsDriver(PersistDriver):
         A symlink named like a sandbox is listed (load reports it as corrupt, destroy removes it).
         """
         try:
-            return [
-                entry.name
-                for entry in self._dirs.list_sbs()
-                if not entry.name.startswith(".")
-                and (entry.is_dir(follow_symlinks=False) or entry.is_symlink())
-                and is_id(entry.name)
-            ]
+            with self._dirs.scan_sbs() as entries:
+                # Types from getdents (d_type): nothing is stat'ed. Hidden bookkeeping is skipped here,
+                # so that only_ids can check all the other names in one pass.
+                names = [
+                    entry.name
+                    for entry in entries
+                    if entry.name[0] != "." and (entry.is_dir(follow_symlinks=False) or entry.is_symlink())
+                ]
         except OSError as exc:
             raise StorageError(f"cannot list sandboxes in {self.run_storage_path}: {exc.strerror}") from exc
+        return only_ids(names)
 
     def _is_stored(self, sandbox_id: str) -> bool:
         sbs_fd = self._dirs.sbs(create=False)

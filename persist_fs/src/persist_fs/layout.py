@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import NamedTuple
 
 from persist_core.errors import InvalidIdError
@@ -59,6 +60,18 @@ def is_id(name: str) -> bool:
     except InvalidIdError:
         return False
     return True
+
+
+# check_id's rule for many names at once: one regex pass over them joined by "/", which no file name
+# can contain (a newline could: "a\nb" would pass as two IDs), instead of a Python call per name.
+_ALL_IDS = re.compile(r"(?:[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]{0,127}/)*\Z")
+
+
+def only_ids(names: list[str]) -> list[str]:
+    """The names that are valid IDs, in their order; one regex pass when all are (the usual case)."""
+    if _ALL_IDS.match("/".join(names) + "/" if names else ""):
+        return names
+    return [name for name in names if is_id(name)]
 
 
 class Listing(NamedTuple):
