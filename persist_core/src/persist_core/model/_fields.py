@@ -29,6 +29,34 @@ def fields_repr(self: Any) -> str:
     return f"{type(self).__qualname__}({values})"
 
 
+def _compile_eq(cls: type) -> Callable[[Any, object], Any]:
+    """The ``__eq__`` attrs would compile for ``cls``: same class, then each field ``==`` in order."""
+    names = [a.name for a in attrs.fields(cls)]
+    compare = " and ".join(f"self.{name} == other.{name}" for name in names) or "True"
+    source = (
+        "def __eq__(self, other):\n"
+        "    if other.__class__ is not self.__class__:\n"
+        "        return NotImplemented\n"
+        f"    return {compare}\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<persist_core.model {cls.__qualname__}.__eq__>", "exec"), namespace)
+    eq: Callable[[Any, object], Any] = namespace["__eq__"]
+    eq.__qualname__ = f"{cls.__qualname__}.__eq__"
+    return eq
+
+
+def eq_on_first_use(self: Any, other: object) -> Any:
+    """Compile the class's own ``__eq__`` when it first compares, not for every class on every import.
+
+    Most processes never compare most model classes; the compiled one replaces this on the class.
+    """
+    cls = type(self)
+    eq = _compile_eq(cls)
+    cls.__eq__ = eq  # type: ignore[assignment]
+    return eq(self, other)
+
+
 if TYPE_CHECKING:
     # mypy's attrs plugin knows attrs.define by name; through this alias it types the fields and __init__.
     from attrs import define as model
@@ -37,7 +65,9 @@ else:
     def model(cls: type[T]) -> type[T]:
         """Declare a Go struct mirror: mutable, slotted, keyword-only (structs have dozens of fields)."""
         cls.__repr__ = fields_repr
-        return attrs.define(kw_only=True, repr=False)(cls)
+        cls.__eq__ = eq_on_first_use
+        cls.__hash__ = None  # mutable, so unhashable, as attrs makes it
+        return attrs.define(kw_only=True, repr=False, eq=False)(cls)
 
 
 def go(
