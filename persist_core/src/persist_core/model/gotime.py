@@ -7,12 +7,15 @@ own small value type. Conversions to and from ``datetime`` are offered for calle
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from typing import ClassVar
 
 import attrs
 
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))\Z")
+from persist_core.model._fields import fields_repr
+
+_RFC3339 = r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))\Z"
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _SECONDS_PER_DAY = 86_400
 
@@ -39,11 +42,16 @@ def _civil_from_days(days: int) -> tuple[int, int, int]:
     return yoe + era * 400 + (month <= 2), month, day
 
 
+@functools.cache
+def _rfc3339() -> re.Pattern[str]:
+    return re.compile(_RFC3339)  # on first parse: compiling it is a tenth of this module's import
+
+
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GoTime:
     """An instant with nanosecond precision and the UTC offset it was written with."""
 
@@ -61,7 +69,7 @@ class GoTime:
     @classmethod
     def parse(cls, text: str) -> GoTime:
         """Parse RFC 3339 as Go's JSON decoder does (``T`` and an explicit offset are required)."""
-        match = _RFC3339.match(text)
+        match = _rfc3339().match(text)
         if match is None:
             raise ValueError(f"not an RFC 3339 time: {text!r}")
         year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
@@ -127,6 +135,8 @@ class GoTime:
 
     def __str__(self) -> str:
         return self.format()
+
+    __repr__ = fields_repr
 
 
 GoTime.ZERO = GoTime(unix_seconds=-62_135_596_800)
