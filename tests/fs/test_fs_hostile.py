@@ -257,3 +257,21 @@ def test_sandbox_ids_lists_only_directories_and_symlinks_with_valid_names(driver
     for name in ("a\nb", "x" * 129, "sp ace", "é", "plain-file"):
         os.rename(sbs / name, sbs / f".hidden-{len(name)}")
     assert driver.sandbox_ids() == sorted([SID, "-ok.dir", "y" * 128, "link"])
+
+
+@pytest.mark.parametrize("where", ["persist.json", "c1/persist.json"])
+def test_a_fifo_in_place_of_a_record_is_corrupt_and_never_waited_for(driver: FsDriver, root: Path, where: str) -> None:
+    """Records are read without an fstat; O_NONBLOCK and the check of an empty read keep a FIFO harmless."""
+    driver.save(*STATE_A)
+    record = root / "sbs" / SID / where
+    record.unlink()
+    os.mkfifo(record)
+    with pytest.raises(CorruptStateError, match=re.escape(str(record)) + " is not a regular file"):
+        driver.load(SID)
+
+
+def test_records_larger_than_one_read_load_whole(driver: FsDriver) -> None:
+    state = make_state("big" * 40_000, {"c1": "x" * 200_000, "c2": "small"})
+    driver.save(*state)
+    assert loaded(driver) == encode(state)
+    assert len(encode(state)[1]["c1"]) > 200_000  # type: ignore[index]

@@ -102,7 +102,7 @@ class FsDriver(PersistDriver):
         self._writer.save(sandbox_id, sandbox, containers)
 
     def _load(self, sandbox_id: str) -> StoredSandbox:
-        return reader.load(self._dirs, self._known, sandbox_id)
+        return reader.load(self._dirs, sandbox_id)
 
     def _destroy(self, sandbox_id: str) -> None:
         try:

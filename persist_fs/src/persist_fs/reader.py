@@ -9,6 +9,9 @@ be the one that was read. A journal that lists steps is a commit whose files are
 the reader takes the new file from its temporary wherever the rename has not happened, and leaves out
 the containers being removed, so it sees exactly the committed state and never writes anything.
 
+A load reads each record with open, read, close (no fstat: its identity is not needed, because a
+load does not fill the writers' cache of known contents) and lists the directory once.
+
 After a few reads spoiled by busy writers, the reader waits for the writers' directory lock (shared)
 and reads once under it, so it cannot starve.
 """
@@ -23,8 +26,7 @@ from persist_core.driver import Record, StoredSandbox
 from persist_core.errors import CorruptStateError, SandboxNotFoundError, StorageError
 from persist_fs import fsops, journal
 from persist_fs.dirs import Dirs
-from persist_fs.known import Key, KnownContents
-from persist_fs.layout import JOURNAL, PERSIST_FILE, SANDBOX_TMP, container_tmp, scan
+from persist_fs.layout import JOURNAL, PERSIST_FILE, SANDBOX_TMP, container_tmp, only_ids, scan
 
 OPTIMISTIC_READS = 4
 
@@ -33,15 +35,15 @@ class _Spoiled(Exception):
     """A writer committed while we read: read again."""
 
 
-def load(dirs: Dirs, known: KnownContents, sandbox_id: str) -> StoredSandbox:
-    path = os.path.join(dirs.sbs_path, sandbox_id)
+def load(dirs: Dirs, sandbox_id: str) -> StoredSandbox:
+    path = f"{dirs.sbs_path}/{sandbox_id}"
     attempt = 0
     while True:
         sbs_fd = dirs.sbs(create=False)
         if sbs_fd is None:
             raise SandboxNotFoundError(f"sandbox {sandbox_id!r} is not stored ({dirs.sbs_path} does not exist)")
         try:
-            dir_fd = fsops.open_dir(sandbox_id, sbs_fd)
+            dir_fd = os.open(sandbox_id, fsops.O_DIR, dir_fd=sbs_fd)
         except FileNotFoundError:
             if dirs.gone(sbs_fd):
                 continue
@@ -56,7 +58,7 @@ def load(dirs: Dirs, known: KnownContents, sandbox_id: str) -> StoredSandbox:
         try:
             if locked:
                 fcntl.flock(dir_fd, fcntl.LOCK_SH)
-            return _read(dir_fd, sbs_fd, sandbox_id, path, known)
+            return _read(dir_fd, sbs_fd, sandbox_id, path)
         except _Spoiled:
             attempt += 1
         except OSError as exc:
@@ -67,21 +69,20 @@ def load(dirs: Dirs, known: KnownContents, sandbox_id: str) -> StoredSandbox:
             os.close(dir_fd)
 
 
-def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str, known: KnownContents) -> StoredSandbox:
-    journal_path = os.path.join(path, JOURNAL)
+def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str) -> StoredSandbox:
     try:
         journal_fd: int | None = os.open(JOURNAL, fsops.O_READ, dir_fd=dir_fd)
     except FileNotFoundError:
         journal_fd = None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise CorruptStateError(f"{journal_path} is a symlink; persist-fs does not follow it") from exc
+            raise CorruptStateError(f"{path}/{JOURNAL} is a symlink; persist-fs does not follow it") from exc
         raise
     try:
         pinned = os.fstat(journal_fd if journal_fd is not None else dir_fd)
         had_journal = journal_fd is not None
         try:
-            stored, settled = _read_pinned(dir_fd, journal_fd, pinned.st_size, path)
+            stored = _read_pinned(dir_fd, journal_fd, pinned.st_size, path)
         except (CorruptStateError, OSError):
             if _unchanged(dir_fd, sbs_fd, sandbox_id, had_journal, pinned):
                 raise
@@ -91,8 +92,6 @@ def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str, known: KnownCont
     finally:
         if journal_fd is not None:
             os.close(journal_fd)
-    for key, data, st in settled:
-        known.put(sandbox_id, key, fsops.identity(st), data)
     return stored
 
 
@@ -111,48 +110,75 @@ def _unchanged(dir_fd: int, sbs_fd: int, sandbox_id: str, had_journal: bool, pin
     return had_journal and fsops.same_inode(now, pinned)
 
 
-def _read_pinned(
-    dir_fd: int, journal_fd: int | None, journal_size: int, path: str
-) -> tuple[StoredSandbox, list[tuple[Key, bytes, os.stat_result]]]:
-    """The state as of the pinned journal, and the settled files read (for the cache, once validated)."""
+def _read_pinned(dir_fd: int, journal_fd: int | None, journal_size: int, path: str) -> StoredSandbox:
+    """The state as of the pinned journal (an empty one, the usual case, is not even read)."""
     plan = None
-    if journal_fd is not None:
-        plan = journal.decode(fsops.read_fd(journal_fd, journal_size), os.path.join(path, JOURNAL))
-    listing = scan(dir_fd)
-    pending_tmps = listing.hidden if plan is not None else frozenset()
-    settled: list[tuple[Key, bytes, os.stat_result]] = []
-
-    def read(key: Key, relative: str, tmp: str) -> bytes | None:
-        if tmp in pending_tmps:
+    if journal_fd is not None and journal_size:
+        plan = journal.decode(fsops.read_fd(journal_fd, journal_size), f"{path}/{JOURNAL}")
+    if plan is not None:
+        return _read_pending(dir_fd, plan, path)
+    with os.scandir(dir_fd) as entries:
+        # kata's rule, from the entry types alone: a container is a real subdirectory.
+        names = [entry.name for entry in entries if entry.name[0] != "." and entry.is_dir(follow_symlinks=False)]
+    read_regular = fsops.read_regular
+    relative = PERSIST_FILE
+    try:
+        sandbox = read_regular(relative, dir_fd)
+        containers: dict[str, Record] = {}
+        for cid in only_ids(names):
+            relative = f"{cid}/{PERSIST_FILE}"
             try:
-                return fsops.read_file(tmp, dir_fd)[0]
+                containers[cid] = Record(read_regular(relative, dir_fd), f"{path}/{relative}")
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # kata's rule: a directory without persist.json is not a container
+    except OSError as exc:
+        error = _not_a_record(exc, path, relative)
+        if error is exc:
+            raise
+        raise error from exc
+    return StoredSandbox(sandbox=Record(sandbox, f"{path}/{PERSIST_FILE}"), containers=containers)
+
+
+def _read_pending(dir_fd: int, plan: journal.Plan, path: str) -> StoredSandbox:
+    """The state a committed plan makes, while its steps are not all applied: a file whose rename has
+    not happened yet is read from its temporary, and the containers being removed are left out."""
+    listing = scan(dir_fd)
+
+    def read(relative: str, tmp: str | None) -> bytes | None:
+        if tmp in listing.hidden:
+            try:
+                return fsops.read_regular(tmp, dir_fd)
             except FileNotFoundError:
                 pass  # renamed into place since we listed: the file itself now holds the same bytes
         try:
-            data, st = fsops.read_file(relative, dir_fd)
+            return fsops.read_regular(relative, dir_fd)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
-            location = os.path.join(path, relative)
-            if exc.errno == errno.ELOOP:
-                raise CorruptStateError(f"{location} is a symlink; persist-fs does not follow it") from exc
-            if exc.errno == errno.EISDIR:
-                raise CorruptStateError(f"{location} is not a regular file") from exc
-            raise
-        settled.append((key, data, st))
-        return data
+            error = _not_a_record(exc, path, relative)
+            if error is exc:
+                raise
+            raise error from exc
 
-    sandbox = read(None, PERSIST_FILE, SANDBOX_TMP if plan is not None and plan.sandbox else "")
-    names = set(listing.containers)
-    if plan is not None:
-        names.update(plan.writes)
-        names.difference_update(plan.deletes)
+    sandbox = read(PERSIST_FILE, SANDBOX_TMP if plan.sandbox else None)
     containers: dict[str, Record] = {}
-    for cid in names:
-        relative = os.path.join(cid, PERSIST_FILE)
-        data = read(cid, relative, container_tmp(cid))
+    for cid in listing.containers.union(plan.writes).difference(plan.deletes):
+        relative = f"{cid}/{PERSIST_FILE}"
+        data = read(relative, container_tmp(cid))
         if data is not None:  # kata's rule: a directory without persist.json is not a container
-            containers[cid] = Record(data, os.path.join(path, relative))
+            containers[cid] = Record(data, f"{path}/{relative}")
     if sandbox is None:
-        raise CorruptStateError(f"{os.path.join(path, PERSIST_FILE)} is missing: the sandbox directory has no state")
-    return StoredSandbox(sandbox=Record(sandbox, os.path.join(path, PERSIST_FILE)), containers=containers), settled
+        raise _not_a_record(FileNotFoundError(errno.ENOENT, "missing"), path, PERSIST_FILE)
+    return StoredSandbox(sandbox=Record(sandbox, f"{path}/{PERSIST_FILE}"), containers=containers)
+
+
+def _not_a_record(exc: OSError, path: str, relative: str) -> Exception:
+    """Why ``relative`` cannot be read as a record: corrupt state if the tree is wrong, else ``exc``."""
+    location = f"{path}/{relative}"
+    if isinstance(exc, FileNotFoundError) and relative == PERSIST_FILE:
+        return CorruptStateError(f"{location} is missing: the sandbox directory has no state")
+    if exc.errno == errno.ELOOP:
+        return CorruptStateError(f"{location} is a symlink; persist-fs does not follow it")
+    if exc.errno == errno.EISDIR:
+        return CorruptStateError(f"{location} is not a regular file")
+    return exc
