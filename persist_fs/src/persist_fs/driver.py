@@ -62,6 +62,7 @@ class FsDriver(PersistDriver):
         self._dirs = Dirs(self._root)
         self._known = KnownContents()
         self._writer = Writer(self._dirs, self._known)
+        weakref.finalize(self, self._writer.close)
         self._locks = SandboxLocks(self._dirs, self._is_stored)
         _instances.add(self)
 
@@ -72,6 +73,7 @@ class FsDriver(PersistDriver):
     def _reset_after_fork(self) -> None:
         self._dirs.reset_after_fork()
         self._known.reset_after_fork()
+        self._writer.reset_after_fork()
 
     # -- where things are --------------------------------------------------------------------------
 
@@ -108,7 +110,7 @@ class FsDriver(PersistDriver):
         try:
             trash.destroy(self._dirs, sandbox_id)
         finally:
-            self._known.forget(sandbox_id, whole=True)
+            self._writer.forget(sandbox_id)
         self._locks.destroyed(sandbox_id)
 
     def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:

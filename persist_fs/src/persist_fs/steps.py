@@ -8,6 +8,7 @@ import errno
 import fcntl
 import logging
 import os
+import stat
 from collections.abc import Callable
 
 from persist_core.errors import CorruptStateError
@@ -31,33 +32,59 @@ def describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
-def best_effort(step: Callable[[], object], what: str) -> None:
+def best_effort(step: Callable[[], object], what: str) -> bool:
     """A step whose failure must not fail the operation (past its commit point, or only tidying):
-    retry it once, then log it; the next writer finishes it."""
+    retry it once, then log it; the next writer finishes it. False if it failed."""
     for attempt in (1, 2):
         try:
             step()
-            return
+            return True
         except OSError as exc:
             if attempt == 2:
                 _log.error("persist-fs: %s failed: %s", what, describe(exc))
+    return False
 
 
-def lock_sandbox_dir(dir_fd: int, sandbox_id: str, sbs_fd: int) -> bool:
-    """Take the writers' lock (kata's own lock: flock on the sandbox directory); False if the
-    directory was renamed away (destroyed) while we waited."""
+def lock_sandbox_dir(dir_fd: int, sandbox_id: str, sbs_fd: int) -> os.stat_result | None:
+    """Take the writers' lock (kata's own lock: flock on the sandbox directory) and return the
+    directory's stat; None if it was renamed away (destroyed) while we waited."""
     fcntl.flock(dir_fd, fcntl.LOCK_EX)
     try:
         current = os.stat(sandbox_id, dir_fd=sbs_fd, follow_symlinks=False)
     except FileNotFoundError:
-        return False
-    return fsops.same_inode(current, os.fstat(dir_fd))
+        return None
+    mine = os.fstat(dir_fd)
+    return mine if fsops.same_inode(current, mine) else None
 
 
 def bump(dir_fd: int) -> None:
     """Replace ``.journal`` by a new empty file: readers that started before will read again."""
     fsops.write_new_file(JOURNAL_TMP, b"", dir_fd, sync=False)
     os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+
+
+def bump_pinned(dir_fd: int) -> tuple[int, os.stat_result]:
+    """``bump``, returning the new journal open, with its stat, for a seal (see seals.py)."""
+    fd, st = fsops.create_empty(JOURNAL_TMP, dir_fd)
+    try:
+        os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        fsops.close_quietly(fd)
+        raise
+    return fd, st
+
+
+def pin_journal(dir_fd: int) -> tuple[int, os.stat_result] | None:
+    """The current ``.journal`` open, with its stat, if it is an empty regular file (a settled tree)."""
+    try:
+        fd = os.open(JOURNAL, fsops.O_READ, dir_fd=dir_fd)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+        return fd, st
+    os.close(fd)
+    return None
 
 
 def has_record(dir_fd: int, cid: str) -> bool:

@@ -44,6 +44,7 @@ from persist_fs.layout import (
     container_tmp,
     is_our_temporary,
 )
+from persist_fs.seals import Seal, Seals, directory_id
 
 _log = logging.getLogger("persist_fs")
 
@@ -62,6 +63,18 @@ class Writer:
     def __init__(self, dirs: Dirs, known: KnownContents) -> None:
         self._dirs = dirs
         self._known = known
+        self._seals = Seals()
+
+    def forget(self, sandbox_id: str) -> None:
+        """Drop all we know of a sandbox (it was destroyed)."""
+        self._seals.forget(sandbox_id)
+        self._known.forget(sandbox_id, whole=True)
+
+    def reset_after_fork(self) -> None:
+        self._seals.reset_after_fork()
+
+    def close(self) -> None:
+        self._seals.close()
 
     # -- entry points ------------------------------------------------------------------------------
 
@@ -121,8 +134,9 @@ class Writer:
                     ) from exc
                 raise
             try:
-                if steps.lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd):
-                    self._commit(dir_fd, sandbox_id, path, sandbox, containers)
+                dir_st = steps.lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd)
+                if dir_st is not None:
+                    self._commit(dir_fd, dir_st, sandbox_id, path=path, sandbox=sandbox, containers=containers)
                     return
             finally:
                 fsops.unlock_quietly(dir_fd)
@@ -135,6 +149,7 @@ class Writer:
             fcntl.flock(staging_fd, fcntl.LOCK_SH)  # while we hold it, our tree is not taken for abandoned
             name = trash.random_name(sandbox_id)
             tree_fd = fsops.make_dir(name, staging_fd)
+            pin = None
             try:
                 # Once renamed, this is the writers' lock of the new sandbox until we are done.
                 fcntl.flock(tree_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -149,14 +164,26 @@ class Writer:
                     finally:
                         os.close(container_fd)
                 os.fsync(tree_fd)
+                pin = steps.pin_journal(tree_fd)
                 try:
                     os.rename(name, sandbox_id, src_dir_fd=staging_fd, dst_dir_fd=sbs_fd)  # commit point
                 except OSError as exc:
                     if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                         raise
                     steps.best_effort(lambda: trash.remove_tree(name, staging_fd), "removing a staged first save")
+                    fsops.close_quietly(pin[0] if pin else None)
                     return False
+                if pin is not None:
+                    self._seal(
+                        sandbox_id,
+                        pin,
+                        dir_st=os.fstat(tree_fd),
+                        sandbox_st=written[None][0],
+                        sandbox=sandbox,
+                        containers=containers,
+                    )
             except BaseException:
+                fsops.close_quietly(pin[0] if pin else None)
                 with contextlib.suppress(OSError):  # else a hidden leftover, swept by the next first save
                     trash.remove_tree(name, staging_fd)
                 raise
@@ -171,7 +198,79 @@ class Writer:
             self._known.put(sandbox_id, key, fsops.identity(st), data)
         return True
 
-    def _commit(self, dir_fd: int, sandbox_id: str, path: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+    def _seal(
+        self,
+        sandbox_id: str,
+        pin: tuple[int, os.stat_result],
+        *,
+        dir_st: os.stat_result,
+        sandbox_st: os.stat_result | fsops.Identity,
+        sandbox: bytes,
+        containers: Mapping[str, bytes],
+    ) -> None:
+        """Remember the state just committed (and nothing left over), trusted while the seal holds."""
+        fd, journal_st = pin
+        self._seals.put(
+            sandbox_id,
+            Seal(
+                journal_fd=fd,
+                journal=fsops.identity(journal_st),
+                directory=directory_id(dir_st),
+                sandbox_file=sandbox_st if isinstance(sandbox_st, fsops.Identity) else fsops.identity(sandbox_st),
+                sandbox=sandbox,
+                containers=dict(containers),
+            ),
+        )
+
+    def _commit(
+        self,
+        dir_fd: int,
+        dir_st: os.stat_result,
+        sandbox_id: str,
+        *,
+        path: str,
+        sandbox: bytes,
+        containers: Mapping[str, bytes],
+    ) -> None:
+        seal = self._seals.get(sandbox_id)  # read under the writers' lock: only its holder replaces it
+        if seal is not None and _still_sealed(dir_fd, dir_st, seal):
+            self._commit_sealed(dir_fd, seal, sandbox_id, sandbox, containers)
+        else:
+            if seal is not None:
+                self._seals.forget(sandbox_id)
+            self._commit_scanned(dir_fd, sandbox_id, path, sandbox, containers)
+
+    def _commit_sealed(
+        self, dir_fd: int, seal: Seal, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]
+    ) -> None:
+        """The directory holds exactly what the seal says: what changed is known without a stat or a scan."""
+        old = seal.containers
+        changes = {cid: data for cid, data in containers.items() if old.get(cid) != data}
+        plan = journal.Plan(
+            sandbox=sandbox != seal.sandbox,
+            writes=tuple(sorted(changes)),
+            deletes=tuple(sorted(old.keys() - containers.keys())),
+        )
+        if not plan.steps:
+            return  # nothing to write: the seal still holds
+        self._seals.forget(sandbox_id)
+        new_dirs = [cid for cid in changes if cid not in old]
+        done = self._apply(dir_fd, sandbox_id, plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs)
+        if done is not None:
+            pin, sandbox_st = done
+            self._seal(
+                sandbox_id,
+                pin,
+                dir_st=os.fstat(dir_fd),
+                sandbox_st=sandbox_st or seal.sandbox_file,
+                sandbox=sandbox,
+                containers=containers,
+            )
+
+    def _commit_scanned(
+        self, dir_fd: int, sandbox_id: str, path: str, sandbox: bytes, containers: Mapping[str, bytes]
+    ) -> None:
+        """Without a seal: a scan of the directory and a stat per file tell what is there."""
         listing = steps.settle(dir_fd, sandbox_id, path)
         for name in listing.hidden:
             if is_our_temporary(name):
@@ -188,16 +287,46 @@ class Writer:
             writes=tuple(sorted(changes)),
             deletes=tuple(sorted(cid for cid in removed if steps.has_record(dir_fd, cid))),
         )
-        if plan.steps == 1:
-            self._commit_one(dir_fd, sandbox_id, plan, sandbox, changes)
-        elif plan.steps > 1:
-            new_dirs = [cid for cid in changes if cid not in listing.containers]
-            self._commit_journaled(
-                dir_fd=dir_fd, sandbox_id=sandbox_id, plan=plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs
-            )
+        new_dirs = [cid for cid in changes if cid not in listing.containers]
+        done = self._apply(dir_fd, sandbox_id, plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs)
         empty = removed.difference(plan.deletes)  # container directories without persist.json
         for cid in sorted(empty):
-            steps.best_effort(functools.partial(fsops.remove_entry, cid, dir_fd), f"removing empty directory {cid}")
+            removal = functools.partial(fsops.remove_entry, cid, dir_fd)
+            if not steps.best_effort(removal, f"removing empty directory {cid}"):
+                done = None
+        if not plan.steps:
+            done = (pin, None) if (pin := steps.pin_journal(dir_fd)) is not None else None
+        if done is None:
+            return
+        pin, sandbox_st = done
+        try:
+            if sandbox_st is None:
+                sandbox_st = os.stat(PERSIST_FILE, dir_fd=dir_fd, follow_symlinks=False)
+            dir_st = os.fstat(dir_fd)
+        except OSError:
+            fsops.close_quietly(pin[0])
+            return
+        self._seal(sandbox_id, pin, dir_st=dir_st, sandbox_st=sandbox_st, sandbox=sandbox, containers=containers)
+
+    def _apply(
+        self,
+        dir_fd: int,
+        sandbox_id: str,
+        plan: journal.Plan,
+        *,
+        sandbox: bytes,
+        changes: Mapping[str, bytes],
+        new_dirs: list[str],
+    ) -> tuple[tuple[int, os.stat_result], os.stat_result | None] | None:
+        """Commit ``plan``. Returns, if every step after the commit point succeeded too, the journal it
+        left (open, for a seal) and the new sandbox file's stat if it wrote one; else None."""
+        if plan.steps == 1:
+            return self._commit_one(dir_fd, sandbox_id, plan, sandbox, changes)
+        if plan.steps > 1:
+            return self._commit_journaled(
+                dir_fd=dir_fd, sandbox_id=sandbox_id, plan=plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs
+            )
+        return None
 
     def _unchanged(
         self, dir_fd: int, sandbox_id: str, key: Key, data: bytes, known: dict[Key, tuple[fsops.Identity, bytes]]
@@ -229,14 +358,18 @@ class Writer:
 
     def _commit_one(
         self, dir_fd: int, sandbox_id: str, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes]
-    ) -> None:
+    ) -> tuple[tuple[int, os.stat_result], os.stat_result | None] | None:
         """A single visible change is atomic by itself: one rename (or unlink), no journal needed."""
         if plan.deletes:
             cid = plan.deletes[0]
             container_fd = fsops.open_dir(cid, dir_fd)
             try:
-                steps.bump(dir_fd)
-                os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
+                pin = steps.bump_pinned(dir_fd)
+                try:
+                    os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
+                except BaseException:
+                    os.close(pin[0])
+                    raise
             finally:
                 os.close(container_fd)
             self._known.forget(sandbox_id, cid)
@@ -245,8 +378,10 @@ class Writer:
                 fsops.remove_entry(cid, dir_fd)
                 os.fsync(dir_fd)
 
-            steps.best_effort(finish_removal, f"removing container {cid!r}")
-            return
+            if steps.best_effort(finish_removal, f"removing container {cid!r}"):
+                return pin, None
+            os.close(pin[0])
+            return None
         key: Key = None if plan.sandbox else plan.writes[0]
         if key is None:
             tmp, data, target_fd, made = SANDBOX_TMP, sandbox, dir_fd, False
@@ -256,9 +391,14 @@ class Writer:
         try:
             try:
                 st = fsops.write_new_file(tmp, data, dir_fd)
-                steps.bump(dir_fd)
+                pin = steps.bump_pinned(dir_fd)
+            except BaseException:
+                _undo(dir_fd, [tmp], [key] if made and key is not None else [])
+                raise
+            try:
                 os.rename(tmp, PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=target_fd)  # commit point
             except BaseException:
+                os.close(pin[0])
                 _undo(dir_fd, [tmp], [key] if made and key is not None else [])
                 raise
 
@@ -272,6 +412,7 @@ class Writer:
             if target_fd != dir_fd:
                 os.close(target_fd)
         self._known.put(sandbox_id, key, fsops.identity(st), data)
+        return pin, (st if key is None else None)
 
     def _commit_journaled(
         self,
@@ -282,7 +423,7 @@ class Writer:
         sandbox: bytes,
         changes: Mapping[str, bytes],
         new_dirs: list[str],
-    ) -> None:
+    ) -> tuple[tuple[int, os.stat_result], os.stat_result | None] | None:
         temporaries: list[str] = []
         made: list[str] = []
         written: dict[Key, tuple[os.stat_result, bytes]] = {}
@@ -318,6 +459,22 @@ class Writer:
                 raise
         for cid in plan.deletes:
             self._known.forget(sandbox_id, cid)
-        steps.best_effort(lambda: steps.roll_forward(dir_fd, plan), "applying the committed journal")
+        settled = steps.best_effort(lambda: steps.roll_forward(dir_fd, plan), "applying the committed journal")
         for key, (st, data) in written.items():
             self._known.put(sandbox_id, key, fsops.identity(st), data)
+        pin = steps.pin_journal(dir_fd) if settled else None
+        if pin is None:
+            return None
+        return pin, written[None][0] if None in written else None
+
+
+def _still_sealed(dir_fd: int, dir_st: os.stat_result, seal: Seal) -> bool:
+    """Nobody changed the sandbox since the seal (see seals.py for what this can miss)."""
+    if directory_id(dir_st) != seal.directory:
+        return False
+    try:
+        journal_st = os.stat(JOURNAL, dir_fd=dir_fd, follow_symlinks=False)
+        sandbox_st = os.stat(PERSIST_FILE, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return fsops.identity(journal_st) == seal.journal and fsops.identity(sandbox_st) == seal.sandbox_file
