@@ -275,3 +275,16 @@ def test_records_larger_than_one_read_load_whole(driver: FsDriver) -> None:
     driver.save(*state)
     assert loaded(driver) == encode(state)
     assert len(encode(state)[1]["c1"]) > 200_000  # type: ignore[index]
+
+
+@pytest.mark.parametrize("odd", ["x" * 129, "é", "sp ace", "a\nb", "a/b".replace("/", "\\"), "+" * 128 + "y"])
+def test_one_odd_directory_name_among_sandboxes_is_not_listed(driver: FsDriver, root: Path, odd: str) -> None:
+    driver.save(*STATE_A)
+    (root / "sbs" / odd).mkdir()
+    assert driver.sandbox_ids() == [SID]
+
+
+def test_an_undecodable_directory_name_is_not_listed(driver: FsDriver, root: Path) -> None:
+    driver.save(*STATE_A)
+    os.mkdir(os.fsencode(root / "sbs") + b"/\xff")  # listed as "\udcff", which cannot be encoded back
+    assert driver.sandbox_ids() == [SID]
