@@ -196,7 +196,7 @@ def test_sandbox_ids_reads_one_directory_and_nothing_else(driver: FsDriver, root
     for i in range(30):
         driver.save(SandboxState(sandbox_container=f"s{i}", persist_version=2), {})
     calls: list[str] = []
-    originals = {name: getattr(os, name) for name in ("stat", "lstat", "open", "scandir")}
+    originals = {name: getattr(os, name) for name in ("stat", "lstat", "fstat", "open", "scandir", "listdir")}
 
     def counting(name: str):  # type: ignore[no-untyped-def]
         def call(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -213,7 +213,19 @@ def test_sandbox_ids_reads_one_directory_and_nothing_else(driver: FsDriver, root
         for name, original in originals.items():
             setattr(os, name, original)
     assert len(ids) == 30
-    assert sorted(calls) == ["open", "scandir"]  # sbs itself, opened with O_NOFOLLOW
+    # sbs itself, opened with O_NOFOLLOW; its link count, before and after one listdir, says that every
+    # entry is a directory, so no entry is looked at on its own.
+    assert sorted(calls) == ["fstat", "fstat", "listdir", "open"]
+    (root / "sbs" / "stray-file").write_text("")  # now the count does not match: scandir's types decide
+    calls.clear()
+    for name in originals:
+        setattr(os, name, counting(name))
+    try:
+        assert driver.sandbox_ids() == ids
+    finally:
+        for name, original in originals.items():
+            setattr(os, name, original)
+    assert sorted(calls) == ["fstat", "fstat", "listdir", "open", "scandir"]
 
 
 def test_codec_bytes_round_trip_through_the_tree(driver: FsDriver, root: Path) -> None:

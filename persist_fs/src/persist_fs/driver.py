@@ -122,14 +122,8 @@ class FsDriver(PersistDriver):
         A symlink named like a sandbox is listed (load reports it as corrupt, destroy removes it).
         """
         try:
-            with self._dirs.scan_sbs() as entries:
-                # Types from getdents (d_type): nothing is stat'ed. Hidden bookkeeping is skipped here,
-                # so that only_ids can check all the other names in one pass.
-                names = [
-                    entry.name
-                    for entry in entries
-                    if entry.name[0] != "." and (entry.is_dir(follow_symlinks=False) or entry.is_symlink())
-                ]
+            # Hidden bookkeeping is skipped here, so that only_ids can check all the other names in one pass.
+            names = [name for name in self._dirs.sbs_subdirectory_names() if name[0] != "."]
         except OSError as exc:
             raise StorageError(f"cannot list sandboxes in {self.run_storage_path}: {exc.strerror}") from exc
         return only_ids(names)

@@ -11,7 +11,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
 import stat
 from typing import NamedTuple
 
@@ -220,8 +219,11 @@ def create_empty(name: str, dir_fd: int) -> tuple[int, os.stat_result]:
 def remove_entry(name: str, dir_fd: int) -> None:
     """Remove a file, symlink (not its target) or whole directory tree; a missing one is fine.
 
-    shutil.rmtree with ``dir_fd`` walks by descriptors and never follows a symlink (on Linux).
+    shutil.rmtree with ``dir_fd`` walks by descriptors and never follows a symlink (on Linux). shutil is
+    imported here, on the rare path that needs it: it costs the cold start more than anything else here.
     """
+    import shutil
+
     try:
         os.unlink(name, dir_fd=dir_fd)
     except FileNotFoundError:

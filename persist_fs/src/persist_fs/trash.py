@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import secrets
 
 from persist_core.errors import StorageError
 from persist_fs import fsops
@@ -20,7 +19,7 @@ from persist_fs.steps import best_effort, describe, lock_sandbox_dir
 
 
 def random_name(sandbox_id: str) -> str:
-    return f"{sandbox_id}.{secrets.token_hex(8)}"
+    return f"{sandbox_id}.{os.urandom(8).hex()}"  # os, not secrets: cold start
 
 
 def destroy(dirs: Dirs, sandbox_id: str) -> None:

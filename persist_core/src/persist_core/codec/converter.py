@@ -9,7 +9,7 @@ a bad object fails before anything is stored. Map keys are sorted; struct keys k
 from __future__ import annotations
 
 import math
-import secrets
+import os
 import types
 from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -30,7 +30,7 @@ UnstructureFn = Callable[[Any], Any]
 #: Float32 values whose Go text differs from Python's float repr travel through json.dumps as a string
 #: between two of these markers and are spliced back as bare numbers (see ``codec.dumps``). The nonce
 #: keeps a stored string from ever passing for a marker.
-RAW_NUMBER_MARKER = f"\x00raw-number-{secrets.token_hex(8)}\x00"
+RAW_NUMBER_MARKER = f"\x00raw-number-{os.urandom(8).hex()}\x00"  # os, not secrets: cold start
 
 
 class NegativeZero(int):
