@@ -14,6 +14,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import attrs
 
+from persist_core.codec.generated import PerType
 from persist_core.model._gotypes import ForeignJSON
 from persist_core.model.gotime import GoTime
 
@@ -29,20 +30,12 @@ def _json_copy(value: Any) -> Any:
     return value
 
 
-class Copier:
+class Copier(PerType["Copy | None"]):
     """Copy functions per type; ``None`` stands for "immutable, share it"."""
-
-    def __init__(self) -> None:
-        self._cache: dict[Any, Copy | None] = {}
 
     def copy(self, obj: Any) -> Any:
         function = self.for_type(type(obj))
         return obj if function is None else function(obj)
-
-    def for_type(self, tp: Any) -> Copy | None:
-        if tp not in self._cache:
-            self._cache[tp] = self._build(tp)
-        return self._cache[tp]
 
     def _build(self, tp: Any) -> Copy | None:
         origin = get_origin(tp)

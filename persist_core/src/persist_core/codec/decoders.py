@@ -16,7 +16,7 @@ import attrs
 from cattrs import Converter
 
 from persist_core.codec.converter import _annotation, _is_nullable, _is_optional, _optional_arg, _structure_float32
-from persist_core.codec.encoders import Refused
+from persist_core.codec.generated import PerType, Refused, Source, holds_models, is_model
 from persist_core.model._fields import GO_KEY
 from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
 from persist_core.model.gotime import GoTime
@@ -27,23 +27,16 @@ _MISSING = object()
 _STR = frozenset({str})
 
 
-class Decoders:
+class Decoders(PerType[Decode]):
     """Decode functions for one converter, built per type on first use and kept."""
 
     def __init__(self, converter: Callable[[], Converter]) -> None:
+        super().__init__()
         self._converter = converter  # the reference, made only if a type needs it
-        self._cache: dict[Any, Decode] = {}
 
     def structure(self, value: Any, cls: type) -> Any:
         """The converter's decoding, with all of Go's rules (unknown and case-folded keys)."""
         return self._converter().structure(value, cls)
-
-    def for_type(self, tp: Any) -> Decode:
-        function = self._cache.get(tp)
-        if function is None:
-            function = self._build(tp)
-            self._cache[tp] = function
-        return function
 
     def _build(self, tp: Any) -> Decode:
         marker = _annotation(tp)
@@ -87,7 +80,7 @@ class Decoders:
         source = _Source(self)
         source.model(cls, "d", "result", 1)
         source.line(1, "return result")
-        return source.function(f"<persist codec: decode {cls.__qualname__}>")
+        return source.compile("decode", f"<persist codec: decode {cls.__qualname__}>")
 
 
 def _generated(cls: type) -> bool:
@@ -100,49 +93,17 @@ def _generated(cls: type) -> bool:
     )
 
 
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and attrs.has(tp) and tp is not GoTime
-
-
-def _nested_models(tp: Any) -> bool:
-    return _is_model(tp) or any(_nested_models(arg) for arg in get_args(tp) if not isinstance(arg, (GoInt, str)))
-
-
 def _is_leaf(tp: Any) -> bool:
     """A model class without model classes inside: small enough to decode inline wherever it occurs."""
-    return _is_model(tp) and _generated(tp) and not any(_nested_models(f.type) for f in attrs.fields(tp))
+    return is_model(tp) and _generated(tp) and not any(holds_models(f.type) for f in attrs.fields(tp))
 
 
-class _Source:
+class _Source(Source):
     """The source of one generated decode function."""
 
     def __init__(self, decoders: Decoders) -> None:
+        super().__init__("def decode(d):", {"MISSING": _MISSING, "structure": decoders.structure})
         self._decoders = decoders
-        self._lines = ["def decode(d):"]
-        self._namespace: dict[str, Any] = {"Refused": Refused, "MISSING": _MISSING, "structure": decoders.structure}
-        self._count = 0
-
-    def function(self, filename: str) -> Decode:
-        source = "\n".join(self._lines) + "\n"
-        exec(compile(source, filename, "exec"), self._namespace)
-        function: Decode = self._namespace["decode"]
-        return function
-
-    def line(self, indent: int, text: str) -> None:
-        self._lines.append("    " * indent + text)
-
-    def _name(self, prefix: str) -> str:
-        self._count += 1
-        return f"{prefix}{self._count}"
-
-    def _constant(self, value: Any, prefix: str) -> str:
-        name = self._name(prefix)
-        self._namespace[name] = value
-        return name
-
-    def _refuse_unless(self, indent: int, condition: str) -> None:
-        self.line(indent, f"if not ({condition}):")
-        self.line(indent + 1, "raise Refused")
 
     def model(self, cls: type, src: str, dst: str, indent: int) -> None:
         """Code that sets ``dst`` to a ``cls`` built from the JSON value in ``src``."""

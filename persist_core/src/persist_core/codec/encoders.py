@@ -16,6 +16,7 @@ from typing import Any, get_args, get_origin
 import attrs
 
 from persist_core.codec.converter import _annotation, _is_optional, _optional_arg
+from persist_core.codec.generated import PerType, Refused, Source, holds_models, is_model
 from persist_core.codec.gofloat import format_float32
 from persist_core.model._fields import GO_KEY, OMITEMPTY
 from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
@@ -46,19 +47,12 @@ if _make_c_encoder is not None:
         return "".join(_c_encoder(value, 0))
 
 
-class Refused(Exception):
-    """Not sure this value encodes: let the converter decide (it writes it or says why not)."""
-
-
 def _refuse(*_: object) -> str:
     raise Refused
 
 
-class Encoders:
+class Encoders(PerType[Text]):
     """Text functions, built per type on first use and kept."""
-
-    def __init__(self) -> None:
-        self._cache: dict[Any, Text] = {}
 
     def text(self, obj: Any) -> str:
         """The JSON text of a model object, exactly as the converter and json module would write it."""
@@ -67,13 +61,6 @@ class Encoders:
         if function is None:
             function = self.for_type(cls)
         return function(obj)
-
-    def for_type(self, tp: Any) -> Text:
-        function = self._cache.get(tp)
-        if function is None:
-            function = self._build(tp)
-            self._cache[tp] = function
-        return function
 
     def _build(self, tp: Any) -> Text:
         marker = _annotation(tp)
@@ -127,57 +114,24 @@ class Encoders:
         source = _Source(self)
         source.model(cls, "o", "result", 1)
         source.line(1, "return result")
-        return source.function(f"<persist codec: encode {cls.__qualname__}>")
+        return source.compile("text", f"<persist codec: encode {cls.__qualname__}>")
 
 
 def _keys_are_identifiers(cls: type) -> bool:
     return all(_GO_IDENTIFIER.fullmatch(field.metadata[GO_KEY]) for field in attrs.fields(cls))
 
 
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and attrs.has(tp) and tp is not GoTime
-
-
-def _nested_models(tp: Any) -> bool:
-    """Whether a field of type ``tp`` holds model objects (directly, or in an Optional, list or dict)."""
-    return _is_model(tp) or any(_nested_models(arg) for arg in get_args(tp) if not isinstance(arg, (GoInt, str)))
-
-
 def _is_leaf(cls: Any) -> bool:
     """A model class without model classes inside: small enough to write inline wherever it occurs."""
-    return _is_model(cls) and _keys_are_identifiers(cls) and not any(_nested_models(f.type) for f in attrs.fields(cls))
+    return is_model(cls) and _keys_are_identifiers(cls) and not any(holds_models(f.type) for f in attrs.fields(cls))
 
 
-class _Source:
+class _Source(Source):
     """The source of one generated text function; every value is checked as the converter checks it."""
 
     def __init__(self, encoders: Encoders) -> None:
+        super().__init__("def text(o):", {"string": _string})
         self._encoders = encoders
-        self._lines = ["def text(o):"]
-        self._namespace: dict[str, Any] = {"Refused": Refused, "string": _string}
-        self._count = 0
-
-    def function(self, filename: str) -> Text:
-        source = "\n".join(self._lines) + "\n"
-        exec(compile(source, filename, "exec"), self._namespace)
-        function: Text = self._namespace["text"]
-        return function
-
-    def line(self, indent: int, text: str) -> None:
-        self._lines.append("    " * indent + text)
-
-    def _name(self, prefix: str) -> str:
-        self._count += 1
-        return f"{prefix}{self._count}"
-
-    def _constant(self, value: Any, prefix: str) -> str:
-        name = self._name(prefix)
-        self._namespace[name] = value
-        return name
-
-    def _refuse_unless(self, indent: int, condition: str) -> None:
-        self.line(indent, f"if not ({condition}):")
-        self.line(indent + 1, "raise Refused")
 
     def value(self, tp: Any, src: str, dst: str, indent: int) -> None:
         """Code that sets ``dst`` to the JSON text of the value in variable ``src``, declared as ``tp``."""
