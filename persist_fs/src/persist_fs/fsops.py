@@ -216,6 +216,30 @@ def create_empty(name: str, dir_fd: int) -> tuple[int, os.stat_result]:
     return fd, st
 
 
+def remove_dir_unlinking_first(
+    name: str, dir_fd: int, first: str, missing_ok: tuple[type[OSError], ...] = (FileNotFoundError,)
+) -> None:
+    """Remove directory ``name`` (or whatever stands there), unlinking ``first`` inside it before the rest.
+
+    ``first`` is the one entry readers look at (a container's persist.json, a tree's journal): gone first,
+    a reader racing the removal sees the whole thing gone rather than a half-removed tree.
+    """
+    try:
+        fd = open_dir(name, dir_fd)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno not in NOT_A_DIRECTORY:
+            raise
+    else:
+        try:
+            with contextlib.suppress(*missing_ok):
+                os.unlink(first, dir_fd=fd)
+        finally:
+            os.close(fd)
+    remove_entry(name, dir_fd)
+
+
 def remove_entry(name: str, dir_fd: int) -> None:
     """Remove a file, symlink (not its target) or whole directory tree; a missing one is fine.
 

@@ -110,20 +110,7 @@ def container_dir(dir_fd: int, cid: str) -> tuple[int, bool]:
 
 def remove_container(dir_fd: int, cid: str) -> None:
     """Unlink persist.json first (the one step readers see), then the rest of the directory."""
-    try:
-        container_fd = fsops.open_dir(cid, dir_fd)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        if exc.errno not in fsops.NOT_A_DIRECTORY:
-            raise
-    else:
-        try:
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-                os.unlink(PERSIST_FILE, dir_fd=container_fd)
-        finally:
-            os.close(container_fd)
-    fsops.remove_entry(cid, dir_fd)
+    fsops.remove_dir_unlinking_first(cid, dir_fd, PERSIST_FILE, (FileNotFoundError, IsADirectoryError))
 
 
 def roll_forward(dir_fd: int, plan: journal.Plan) -> None:

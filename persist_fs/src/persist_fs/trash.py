@@ -7,7 +7,6 @@ still inside it notices.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 
@@ -78,20 +77,7 @@ def _bury(sbs_fd: int, sandbox_id: str) -> None:
 
 def remove_tree(name: str, parent_fd: int) -> None:
     """Remove a sandbox tree that is out of sight, its journal first so that late readers notice."""
-    try:
-        fd = fsops.open_dir(name, parent_fd)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        if exc.errno not in fsops.NOT_A_DIRECTORY:
-            raise
-    else:
-        try:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(JOURNAL, dir_fd=fd)
-        finally:
-            os.close(fd)
-    fsops.remove_entry(name, parent_fd)
+    fsops.remove_dir_unlinking_first(name, parent_fd, JOURNAL)
 
 
 def sweep_trash(trash_fd: int, *, dry_run: bool) -> list[str]:
