@@ -3,7 +3,8 @@
 Prints one row per figure (median, its floor measured in the same rounds, the ratio) and the targets of
 issue 6 with PASS/MISS. Stores whose driver is missing (fs before it lands, etcd without a server binary)
 are skipped with the reason. ``--quick`` is a smoke run (under a minute, fewer sizes and rounds): its
-numbers are rough; only a full run's numbers are worth quoting.
+numbers are rough; only a full run's numbers are worth quoting. ``--kata-go`` adds the side-by-side
+comparison with kata's own Go fs driver (``benchmarks/kata_compare.py``, skipped where Go is missing).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: import the benchmarks package, not its loose modules
     sys.path[0] = str(REPO)
 
-from benchmarks import operations, report  # noqa: E402
+from benchmarks import kata_compare, operations, report  # noqa: E402
 from benchmarks.coldstart import cold_start  # noqa: E402
 from benchmarks.machine import describe, filesystem_type  # noqa: E402
 from benchmarks.results import Figure, Results  # noqa: E402
@@ -71,6 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--fs-driver", default="fs", help="driver name for the fs stores (default fs)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--kata-go", action="store_true", help="then compare with kata's Go driver (kata_compare.py)")
     args = parser.parse_args(argv)
     for store in args.stores:
         if store not in STORES:
@@ -173,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         doc = report.document(results, outcomes, describe(REPO), settings)
         args.json.write_text(json.dumps(doc, indent=2) + "\n")
+    if args.kata_go:
+        print()
+        kata_compare.main([*(["--quick"] if args.quick else []), "--tmpfs", str(args.tmpfs)])
     missed = any(outcome.status == "MISS" for outcome in outcomes)
     return 1 if args.strict and missed else 0
 

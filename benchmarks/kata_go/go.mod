@@ -1,0 +1,3 @@
+module persistbench/katago
+
+go 1.19
