@@ -1,10 +1,11 @@
 """The state of the kata comparison: a Kubernetes pod on qemu, as kata would save it, and "salted" copies.
 
-The sandbox record (about 13.9 KiB) is what kata writes for a pod on the qemu hypervisor: qemu's
-hypervisor config as kata's ``configuration-qemu.toml`` sets it, a PCI bridge, a veth endpoint with IPv4
-and IPv6 addresses, one block volume, and the configs of the pod's four containers (the pause container
-and three app containers) with the annotations containerd's CRI plugin and kata put there. It stays the
-same size whatever N: the containers saved beside it are N of the benchmark's usual container records.
+The sandbox record (13.9 KiB) is what kata writes for a pod on the qemu hypervisor: qemu's hypervisor
+config as kata's ``configuration-qemu.toml`` sets it, a PCI bridge, a veth endpoint with IPv4 and IPv6
+addresses, two SCSI volumes, and the configs of the pod's seven containers (the pause container and six
+app containers) with the annotations containerd's CRI plugin and kata put there. It stays the same size
+whatever N (kata's own record would grow with the pod): the containers saved beside it are N of the
+benchmark's usual container records.
 
 A *salted* copy has every non-empty string replaced by a new one of the same length for each salt (IPs
 and times stay valid, and only the netmasks' base64 repeats), so a load of a salted copy never seen
