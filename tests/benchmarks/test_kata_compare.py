@@ -125,3 +125,24 @@ def test_salting_keeps_go_map_order_ips_and_times_valid(kata_state: ModuleType) 
     assert out["Peer"] == {"IP": "fd00::1000:102a", "Mask": "////AA=="}
     assert out["StartTime"] == "2025-03-14T09:27:01.000000421+08:00"
     assert out["Empty"] == ""
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="Go is not installed (apt-get install golang-go)")
+def test_the_go_structs_rewrite_kata_files_byte_for_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kata's own files (one with every field set) go through the Go program's FromDisk and ToDisk unchanged."""
+    monkeypatch.syspath_prepend(str(REPO))
+    kata_compare = importlib.import_module("benchmarks.kata_compare")
+    tree = REPO / "persist_core" / "src" / "persist_core" / "testing" / "kata" / "tree-full"
+    shutil.copytree(tree / "sbs", tmp_path / "kata" / "sbs")
+    go = kata_compare.KataGo(kata_compare.build_go(None, tmp_path))
+    try:
+        for sandbox in sorted(path.name for path in (tree / "sbs").iterdir()):
+            records = sorted((tree / "sbs" / sandbox).rglob("persist.json"))
+            answer = go.call("load", str(tmp_path / "kata"), sandbox)
+            assert answer.get("containers", 0) == len(records) - 1
+            go.call("todisk", str(tmp_path / f"go-{sandbox}"))
+            for record in records:
+                written = tmp_path / f"go-{sandbox}" / record.relative_to(tree)
+                assert written.read_bytes() == record.read_bytes(), record
+    finally:
+        go.close()
