@@ -32,6 +32,19 @@ from persist_fs.writer import Writer
 
 _instances: weakref.WeakSet[FsDriver] = weakref.WeakSet()
 
+#: The largest record (persist.json) the driver reads or writes, unless ``max_record_size=`` says
+#: otherwise: kata's records are kilobytes, and a bigger file is refused before it is read into memory.
+DEFAULT_MAX_RECORD_SIZE = 16 << 20
+
+
+def _record_size_limit(value: object) -> int:
+    """A positive number of bytes (a decimal string too: the CLI passes options as strings)."""
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgumentError(f"max_record_size must be a positive number of bytes, got {value!r}")
+    return value
+
 
 def _reset_after_fork() -> None:
     """A fork may copy a thread's held mutex; the child starts with fresh ones (nothing runs in it yet)."""
@@ -53,11 +66,14 @@ class FsDriver(PersistDriver):
     capabilities = frozenset({Capability.CROSS_PROCESS_LOCKS, Capability.DURABLE})
     default_root: ClassVar[str] = DEFAULT_ROOT
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str] | None = None, max_record_size: int | str = DEFAULT_MAX_RECORD_SIZE
+    ) -> None:
         if root is None:
             root = self._default_root()
         if not isinstance(root, (str, os.PathLike)) or not os.fspath(root):
             raise InvalidArgumentError(f"{self.name} driver root must be a non-empty path, got {root!r}")
+        self._max_record_size = _record_size_limit(max_record_size)
         self._root = os.path.abspath(os.fspath(root))
         self._dirs = Dirs(self._root)
         self._known = KnownContents()
@@ -93,7 +109,7 @@ class FsDriver(PersistDriver):
 
     @property
     def options(self) -> dict[str, Any]:
-        return {"root": self._root}
+        return {"root": self._root, "max_record_size": self._max_record_size}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(root={self._root!r})"
@@ -101,10 +117,23 @@ class FsDriver(PersistDriver):
     # -- backend -----------------------------------------------------------------------------------
 
     def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+        limit = self._max_record_size
+        if len(sandbox) > limit or any(len(data) > limit for data in containers.values()):
+            self._refuse_oversized(sandbox_id, sandbox, containers)
         self._writer.save(sandbox_id, sandbox, containers)
 
+    def _refuse_oversized(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+        """A record load would refuse is not written: nothing is stored that cannot be read back."""
+        records = {PERSIST_FILE: sandbox, **{f"{cid}/{PERSIST_FILE}": data for cid, data in containers.items()}}
+        relative, data = max(records.items(), key=lambda item: len(item[1]))
+        raise StorageError(
+            f"cannot save sandbox {sandbox_id!r}: {os.path.join(self.run_storage_path, sandbox_id, relative)} "
+            f"would be {len(data)} bytes, above this driver's max_record_size of {self._max_record_size} bytes; "
+            "nothing was written"
+        )
+
     def _load(self, sandbox_id: str) -> StoredSandbox:
-        return reader.load(self._dirs, sandbox_id)
+        return reader.load(self._dirs, sandbox_id, self._max_record_size)
 
     def _destroy(self, sandbox_id: str) -> None:
         try:

@@ -4,7 +4,10 @@ Each acquire opens its own file description, so holders exclude each other acros
 threads of one process alike, and a killed holder's lock goes with its last descriptor. A lock is
 released only by closing the descriptor, never with LOCK_UN (which would also drop it for a forked
 child sharing the description); a forked child closes its inherited copies at once, so it never keeps
-the parent's lock alive and can never release it. The lock file is never replaced while held. The last
+the parent's lock alive and can never release it. That includes a descriptor a thread is still waiting
+on when another forks: it is registered (under the guard a fork waits for) as soon as it is opened.
+Lock files are opened O_NONBLOCK, and what is not a regular file is refused, so a FIFO planted in the
+way cannot make even ``lock(timeout=0)`` wait. The lock file is never replaced while held. The last
 exclusive holder of a sandbox destroyed meanwhile removes the file as it lets go (destroy removes it at
 once if nobody holds it): waiters notice that the file they locked has no name any more and start over on
 a fresh one, so lock files do not pile up.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -26,16 +30,25 @@ from persist_fs import fsops
 from persist_fs.dirs import Dirs
 from persist_fs.layout import LOCKS_DIR
 
-O_LOCK = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+O_LOCK = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _FIRST_POLL = 0.001
 _MAX_POLL = 0.05
 
 
 class _Held:
-    """Descriptors of the locks this process holds, by token; the guard is replaced in a forked child."""
+    """Descriptors of the locks this process holds or waits for, by token. A fork waits for the guard,
+    so no descriptor can be open and not yet registered when it happens; the child gets a new guard."""
 
     fds: ClassVar[dict[object, int]] = {}
     guard: ClassVar[threading.Lock] = threading.Lock()
+
+
+def _before_fork() -> None:
+    _Held.guard.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _Held.guard.release()
 
 
 def _close_inherited_locks() -> None:
@@ -46,7 +59,7 @@ def _close_inherited_locks() -> None:
     _Held.fds.clear()
 
 
-os.register_at_fork(after_in_child=_close_inherited_locks)
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_close_inherited_locks)
 
 
 def _flock(fd: int, operation: int, deadline: float | None) -> bool:
@@ -70,15 +83,28 @@ def _flock(fd: int, operation: int, deadline: float | None) -> bool:
 
 def _open_lock_file(locks_fd: int, name: str) -> int:
     try:
-        return os.open(name, O_LOCK, dir_fd=locks_fd)
+        return _open_existing(locks_fd, name)
     except FileNotFoundError:
         pass
     try:
         fd = os.open(name, O_LOCK | os.O_CREAT | os.O_EXCL, fsops.FILE_MODE, dir_fd=locks_fd)
     except FileExistsError:
-        return os.open(name, O_LOCK, dir_fd=locks_fd)
+        return _open_existing(locks_fd, name)
     try:
         fsops.fix_mode(fd, fsops.FILE_MODE)
+    except BaseException:
+        fsops.close_quietly(fd)
+        raise
+    return fd
+
+
+def _open_existing(locks_fd: int, name: str) -> int:
+    """An existing lock file, refused (EISDIR) unless it is a regular file: a FIFO, device or directory
+    is not what persist-fs made, and locking it could wait or act on something else."""
+    fd = os.open(name, O_LOCK, dir_fd=locks_fd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", name)
     except BaseException:
         fsops.close_quietly(fd)
         raise
@@ -112,34 +138,40 @@ class SandboxLocks:
         deadline = None if timeout is None else time.monotonic() + timeout
         operation = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         while True:
+            token = object()
             try:
-                locks_fd, fd = self._open(sandbox_id)
+                with _Held.guard:  # registered before any wait: a fork meanwhile closes the child's copy
+                    locks_fd, fd = self._open(sandbox_id)
+                    _Held.fds[token] = fd
             except OSError as exc:
                 raise self._error(sandbox_id, exc) from exc
             try:
                 granted = _flock(fd, operation, deadline)
                 removed = granted and os.fstat(fd).st_nlink == 0
             except OSError as exc:
-                fsops.close_quietly(fd)
+                self._drop(token)
                 raise self._error(sandbox_id, exc) from exc
             except BaseException:
-                fsops.close_quietly(fd)
+                self._drop(token)
                 raise
             if not granted:
-                os.close(fd)
+                self._drop(token)
                 kind = "exclusive" if exclusive else "shared"
                 raise LockTimeoutError(
                     f"{kind} lock of sandbox {sandbox_id!r} not granted within {timeout} s: another "
                     f"process or thread holds it ({self.path(sandbox_id)})"
                 )
             if removed:  # the file was removed while we waited: lock the current one instead
-                os.close(fd)
+                self._drop(token)
                 self._dirs.gone(locks_fd)
                 continue
-            token = object()
-            with _Held.guard:
-                _Held.fds[token] = fd
             return lambda: self._release(token, sandbox_id, exclusive)
+
+    @staticmethod
+    def _drop(token: object) -> None:
+        """Close a lock's descriptor under the guard: a fork never sees it open but unregistered."""
+        with _Held.guard:
+            fsops.close_quietly(_Held.fds.pop(token, None))
 
     def _open(self, sandbox_id: str) -> tuple[int, int]:
         try:
@@ -153,7 +185,7 @@ class SandboxLocks:
 
     def _release(self, token: object, sandbox_id: str, exclusive: bool) -> None:
         with _Held.guard:
-            fd = _Held.fds.pop(token, None)
+            fd = _Held.fds.get(token)
         if fd is None:  # already released, or we are a forked child and it was never ours
             return
         try:
@@ -164,7 +196,7 @@ class SandboxLocks:
         except OSError:
             pass  # tidying only: the lock is released by the close below either way
         finally:
-            os.close(fd)
+            self._drop(token)
 
     def destroyed(self, sandbox_id: str) -> None:
         """The sandbox is gone: remove its lock file now if nobody holds it, else when its holder lets go."""
@@ -199,10 +231,11 @@ class SandboxLocks:
                 _unlink_if_same(locks_fd, sandbox_id, fd)
             return True
         finally:
+            fsops.unlock_quietly(fd)  # a child forked meanwhile must not keep it
             os.close(fd)
 
     def _error(self, sandbox_id: str, exc: OSError) -> StorageError:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
             return StorageError(
                 f"cannot lock sandbox {sandbox_id!r}: {self.path(sandbox_id)} or its directory is a symlink or "
                 "not what persist-fs made; refusing to follow it"

@@ -86,6 +86,11 @@ class Writer:
             raise StorageError(
                 f"cannot save sandbox {sandbox_id!r} in {path}: {steps.describe(exc)}; the previous state is unchanged"
             ) from exc
+        except steps.NotDurable as exc:
+            raise StorageError(
+                f"sandbox {sandbox_id!r} is saved in {path}, but not known to be durably: {exc}; load returns the "
+                "new state, a crash of the machine may bring back the previous one"
+            ) from exc
 
     def tidy(self, sandbox_id: str, *, dry_run: bool) -> list[str]:
         """What killed writers left in sbs/<sid> (finishing an interrupted commit), unless ``dry_run``."""
@@ -193,7 +198,7 @@ class Writer:
         finally:
             fsops.unlock_quietly(staging_fd)
             os.close(staging_fd)
-        steps.best_effort(lambda: os.fsync(sbs_fd), "making the new sandbox directory durable")
+        steps.sync_commit(sbs_fd, f"fsync of {self._dirs.sbs_path} after the first save's rename")
         for key, (st, data) in written.items():
             self._known.put(sandbox_id, key, fsops.identity(st), data)
         return True
@@ -370,17 +375,24 @@ class Writer:
                 except BaseException:
                     os.close(pin[0])
                     raise
+                self._known.forget(sandbox_id, cid)
+                not_durable = None
+                try:
+                    steps.sync_commit(container_fd, f"fsync of container directory {cid!r} after the unlink")
+                except steps.NotDurable as exc:
+                    not_durable = exc
             finally:
                 os.close(container_fd)
-            self._known.forget(sandbox_id, cid)
 
             def finish_removal() -> None:
                 fsops.remove_entry(cid, dir_fd)
-                os.fsync(dir_fd)
+                steps.sync(dir_fd, "fsync after removing a container directory")
 
-            if steps.best_effort(finish_removal, f"removing container {cid!r}"):
+            if steps.best_effort(finish_removal, f"removing container {cid!r}") and not_durable is None:
                 return pin, None
             os.close(pin[0])
+            if not_durable is not None:
+                raise not_durable
             return None
         key: Key = None if plan.sandbox else plan.writes[0]
         if key is None:
@@ -402,12 +414,13 @@ class Writer:
                 _undo(dir_fd, [tmp], [key] if made and key is not None else [])
                 raise
 
-            def make_durable() -> None:
-                os.fsync(target_fd)
+            try:
+                steps.sync_commit(target_fd, "fsync after the rename")
                 if made:
-                    os.fsync(dir_fd)
-
-            steps.best_effort(make_durable, "fsync after the rename")
+                    steps.sync_commit(dir_fd, "fsync of the sandbox directory after making a container directory")
+            except steps.NotDurable:
+                os.close(pin[0])
+                raise
         finally:
             if target_fd != dir_fd:
                 os.close(target_fd)
