@@ -143,9 +143,9 @@ def check_adoptable(st: os.stat_result, parent_fd: int, name: str) -> None:
 
 def not_adoptable(st: os.stat_result, path: str) -> StorageError:
     return StorageError(
-        f"{path} is owned by uid {st.st_uid} (gid {st.st_gid}) with mode {stat.S_IMODE(st.st_mode):04o}: "
-        f"not made by this user (uid {os.geteuid()}) or writable by others, so persist-fs does not use it; "
-        "remove it (or fix its owner and mode) if it is yours"
+        f"{path} is owned by uid {st.st_uid} (gid {st.st_gid}) with mode {stat.S_IMODE(st.st_mode):04o}; "
+        f"persist-fs uses only what its own user (uid {os.geteuid()}), root or the owner of the parent "
+        "directory made, and nothing others may write into: remove it (or fix its owner and mode)"
     )
 
 

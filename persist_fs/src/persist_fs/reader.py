@@ -17,9 +17,8 @@ and reads once under it, so it cannot starve.
 
 Nothing read may block or exhaust memory: files are opened O_NONBLOCK and what is not a regular file is
 refused, and so is a record above the driver's ``max_record_size`` (or a journal above
-``journal.MAX_SIZE``) before it is read. A sandbox directory (or journal) another user made or may
-write is refused too (``fsops.adoptable``), at no cost for the usual one: the check uses the stat the
-reader takes anyway.
+``journal.MAX_SIZE``) before it is read. A sandbox directory (or journal) another user made or that
+others may write into is refused too (``fsops.adoptable``).
 """
 
 from __future__ import annotations
@@ -88,7 +87,7 @@ def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str, max_record_size:
     try:
         pinned = os.fstat(journal_fd if journal_fd is not None else dir_fd)
         had_journal = journal_fd is not None
-        _check_pinned(pinned, sbs_fd, path, had_journal)
+        _check_pinned(pinned, dir_fd, sbs_fd, path, had_journal)
         try:
             stored = _read_pinned(dir_fd, journal_fd, pinned.st_size, path, max_record_size)
         except (CorruptStateError, OSError):
@@ -103,18 +102,24 @@ def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str, max_record_size:
     return stored
 
 
-def _check_pinned(pinned: os.stat_result, sbs_fd: int, path: str, had_journal: bool) -> None:
-    """The journal must be a regular file of a sane size, and it (or the directory, without one) ours."""
-    where = f"{path}/{JOURNAL}" if had_journal else path
+def _check_pinned(pinned: os.stat_result, dir_fd: int, sbs_fd: int, path: str, had_journal: bool) -> None:
+    """The journal must be a regular file of a sane size, and it and the directory ours (one fstat more
+    when there is a journal: the directory's)."""
     if had_journal:
+        where = f"{path}/{JOURNAL}"
         if not stat.S_ISREG(pinned.st_mode):
             raise CorruptStateError(f"{where} is not a regular file; destroy the sandbox to remove it")
         if pinned.st_size > journal.MAX_SIZE:
             raise CorruptStateError(
                 f"{where} is {pinned.st_size} bytes, above a journal's limit of {journal.MAX_SIZE} bytes; not read"
             )
-    if not fsops.adoptable(pinned, sbs_fd):
-        raise fsops.not_adoptable(pinned, where)
+        directory = os.fstat(dir_fd)
+        if not fsops.adoptable(directory, sbs_fd):
+            raise fsops.not_adoptable(directory, path)
+        if not fsops.adoptable(pinned, sbs_fd):
+            raise fsops.not_adoptable(pinned, where)
+    elif not fsops.adoptable(pinned, sbs_fd):
+        raise fsops.not_adoptable(pinned, path)
 
 
 def _unchanged(dir_fd: int, sbs_fd: int, sandbox_id: str, had_journal: bool, pinned: os.stat_result) -> bool:

@@ -198,6 +198,13 @@ def read_plan(dir_fd: int, path: str) -> journal.Plan | None:
     return journal.decode(data, where)
 
 
+def _is_regular(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        return True  # gone meanwhile: read_plan sees that too
+
+
 def settle(dir_fd: int, sandbox_id: str, path: str) -> Listing:
     """Finish a commit a killed writer left half applied; return the directory as it then is."""
     listing = scan(dir_fd)
@@ -214,7 +221,14 @@ def tidy(dir_fd: int, path: str, *, dry_run: bool) -> list[str]:
     """What killed writers left in sbs/<sid> (the caller holds the writers' lock); removed unless ``dry_run``."""
     found = []
     listing = scan(dir_fd)
-    plan = read_plan(dir_fd, path) if JOURNAL in listing.hidden else None
+    plan = None
+    if JOURNAL in listing.hidden:
+        if _is_regular(JOURNAL, dir_fd):
+            plan = read_plan(dir_fd, path)
+        else:  # a FIFO, device, directory or symlink: never ours, and nothing a reader can use
+            found.append(f"journal that is not a regular file: {os.path.join(path, JOURNAL)}")
+            if not dry_run:
+                fsops.remove_entry(JOURNAL, dir_fd)
     pending: set[str] = set()
     if plan is not None:
         found.append(f"interrupted commit, readers see its new state: {os.path.join(path, JOURNAL)}")
