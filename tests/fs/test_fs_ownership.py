@@ -161,11 +161,10 @@ def test_trash_and_locks_made_by_another_user_are_not_used(root: Path, shared_sb
     planted = shared_sbs / name
     _as_user(lambda: planted.mkdir(mode=0o777))
     os.chmod(planted, 0o777)  # the attacker's umask does not matter: everyone may write into it
+    other = FsDriver(root=root)
+    use = (lambda: other.destroy(SID)) if name == ".trash" else other.lock(SID).acquire
     with pytest.raises(StorageError) as raised:
-        if name == ".trash":
-            FsDriver(root=root).destroy(SID)
-        else:
-            FsDriver(root=root).lock(SID).acquire()
+        use()
     _refused(raised, planted, USER, 0o777)
     assert loaded(FsDriver(root=root)) == encode(STATE_A)
     assert os.listdir(planted) == []
