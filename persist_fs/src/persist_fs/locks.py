@@ -1,16 +1,17 @@
 """``driver.lock()``: flock on ``sbs/.locks/<sid>``, shared or exclusive, with a timeout.
 
 Each acquire opens its own file description, so holders exclude each other across processes and across
-threads of one process alike, and a killed holder's lock goes with its last descriptor. A lock is
-released only by closing the descriptor, never with LOCK_UN (which would also drop it for a forked
-child sharing the description); a forked child closes its inherited copies at once, so it never keeps
-the parent's lock alive and can never release it. That includes a descriptor a thread is still waiting
-on when another forks: it is registered (under the guard a fork waits for) as soon as it is opened.
-Lock files are opened O_NONBLOCK, and what is not a regular file is refused, so a FIFO planted in the
-way cannot make even ``lock(timeout=0)`` wait. The lock file is never replaced while held. The last
-exclusive holder of a sandbox destroyed meanwhile removes the file as it lets go (destroy removes it at
-once if nobody holds it): waiters notice that the file they locked has no name any more and start over on
-a fresh one, so lock files do not pile up.
+threads of one process alike, and a killed holder's lock goes with its last descriptor. A forked child
+never holds or keeps alive a lock of its parent: every lock descriptor is registered the moment it is
+opened (under a guard that a fork waits for, so even one a thread is still waiting on is), the child
+closes its copies as soon as it runs, and the parent releases with LOCK_UN before closing, so that a
+child that has not run yet cannot keep the lock alive for that moment either (the child never uses its
+copies, so dropping the lock for them takes nothing from it). Lock files are opened O_NONBLOCK, and what
+is not a regular file is refused, so a FIFO planted in the way cannot make even ``lock(timeout=0)`` wait.
+
+The lock file is never replaced while held. The last exclusive holder of a sandbox destroyed meanwhile
+removes the file as it lets go (destroy removes it at once if nobody holds it): waiters notice that the
+file they locked has no name any more and start over on a fresh one, so lock files do not pile up.
 """
 
 from __future__ import annotations
@@ -169,9 +170,12 @@ class SandboxLocks:
 
     @staticmethod
     def _drop(token: object) -> None:
-        """Close a lock's descriptor under the guard: a fork never sees it open but unregistered."""
+        """Release and close a lock's descriptor, under the guard: a fork never sees it open but unregistered."""
         with _Held.guard:
-            fsops.close_quietly(_Held.fds.pop(token, None))
+            fd = _Held.fds.pop(token, None)
+            if fd is not None:
+                fsops.unlock_quietly(fd)
+                fsops.close_quietly(fd)
 
     def _open(self, sandbox_id: str) -> tuple[int, int]:
         try:
