@@ -195,3 +195,23 @@ def test_root_uses_a_rootless_store_its_user_made(root: Path) -> None:
     assert loaded(RootlessFsDriver(root=root)) == encode(STATE_B)
     assert os.stat(root / "sbs" / SID / "c3").st_uid == USER
     assert stat.S_IMODE(os.stat(root / "sbs" / SID / "c3").st_mode) == 0o700
+
+
+def test_leftovers_report_foreign_directories_and_clean_removes_only_bookkeeping(root: Path, shared_sbs: Path) -> None:
+    staging, planted = shared_sbs / ".staging", shared_sbs / "theirs"
+    _as_user(
+        lambda: (staging.mkdir(mode=0o755), planted.mkdir(mode=0o700), (planted / "persist.json").write_text("{}"))
+    )
+    driver = FsDriver(root=root)
+    found = driver.find_leftovers()
+    assert len(found) == 2, found
+    assert any(str(staging) in item and f"uid {USER}" in item and "0755" in item for item in found), found
+    assert any(str(planted) in item and "destroy removes it" in item for item in found), found
+    assert driver.clean_leftovers() == found
+    assert not staging.exists(), "clean_leftovers keeps a bookkeeping directory the driver refuses to use"
+    assert (planted / "persist.json").exists(), "clean_leftovers removed a sandbox directory"
+    driver.save(*STATE_A)  # a fresh .staging of our own
+    assert loaded(driver) == encode(STATE_A)
+    assert os.stat(staging).st_uid == 0
+    driver.destroy("theirs")
+    assert driver.find_leftovers() == []

@@ -85,6 +85,9 @@ class Dirs:
             fd = fsops.open_dir(LOCKS_DIR, sbs_fd)
         except FileNotFoundError:
             return None
+        if not fsops.adoptable(os.fstat(fd), sbs_fd):
+            os.close(fd)  # another user's: nothing of ours to tidy there, and never to be kept
+            return None
         with self._guard:
             if self._locks is None:
                 self._locks = self._keep(fd)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
@@ -203,7 +204,10 @@ class FsDriver(PersistDriver):
 
     def _leftovers(self, *, dry_run: bool) -> list[str]:
         """Abandoned staging and trash trees, interrupted commits, temporaries, empty container
-        directories, and lock files of sandboxes that are not stored; nothing anyone holds or loads."""
+        directories, and lock files of sandboxes that are not stored; nothing anyone holds or loads.
+
+        Bookkeeping directories another user made (or may write into) are reported and removed: the
+        driver refuses to use them. Such a sandbox directory is only reported (destroy removes it)."""
         sbs_fd = self._dirs.sbs(create=False)
         if sbs_fd is None:
             return []
@@ -214,27 +218,51 @@ class FsDriver(PersistDriver):
                 (STAGING_DIR, "abandoned first save", sweep_staging),
                 (TRASH_DIR, "abandoned destroy", sweep_trash),
             )
+            for hidden in (STAGING_DIR, TRASH_DIR, LOCKS_DIR):
+                found += self._foreign(sbs_fd, hidden, "bookkeeping directory", remove=not dry_run)
             for hidden, what, sweep in sweeps:
                 try:
                     parent_fd = fsops.open_dir(hidden, sbs_fd)
                 except FileNotFoundError:
                     continue
                 try:
+                    if not fsops.adoptable(os.fstat(parent_fd), sbs_fd):
+                        continue  # reported above (dry run): not ours to sweep
                     names = sweep(parent_fd, dry_run=dry_run)
                     found += [f"{what}: {os.path.join(sbs_path, hidden, name)}" for name in names]
                 finally:
                     os.close(parent_fd)
             for sandbox_id in sorted(self._sandbox_ids()):
-                found += self._writer.tidy(sandbox_id, dry_run=dry_run)
+                foreign = self._foreign(sbs_fd, sandbox_id, "sandbox directory (destroy removes it)", remove=False)
+                found += foreign or self._writer.tidy(sandbox_id, dry_run=dry_run)
             found += self._stale_lock_files(sbs_fd, dry_run=dry_run)
         except OSError as exc:
             raise StorageError(f"cannot inspect {sbs_path} for leftovers: {exc.strerror} ({exc.filename})") from exc
         return found
 
+    def _foreign(self, sbs_fd: int, name: str, what: str, *, remove: bool) -> list[str]:
+        """``name`` in sbs, described, if it is a directory another user made or may write into."""
+        try:
+            st = os.stat(name, dir_fd=sbs_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return []
+        if not stat.S_ISDIR(st.st_mode) or fsops.adoptable(st, sbs_fd):
+            return []
+        if remove:
+            fsops.remove_entry(name, sbs_fd)
+        mode = stat.S_IMODE(st.st_mode)
+        return [
+            f"{what} not made by this user, or writable by others (uid {st.st_uid}, mode {mode:04o}): "
+            f"{os.path.join(self.run_storage_path, name)}"
+        ]
+
     def _stale_lock_files(self, sbs_fd: int, *, dry_run: bool) -> list[str]:
         try:
             locks_fd = fsops.open_dir(LOCKS_DIR, sbs_fd)
         except FileNotFoundError:
+            return []
+        if not fsops.adoptable(os.fstat(locks_fd), sbs_fd):
+            os.close(locks_fd)
             return []
         try:
             with os.scandir(locks_fd) as entries:
