@@ -73,7 +73,7 @@ def make_dir(name: str, dir_fd: int) -> int:
         return open_dir(name, dir_fd)
     fd = None
     try:
-        fd = open_dir(name, dir_fd)
+        fd = _open_new_dir(name, dir_fd)
         st = os.fstat(fd)
         fix_mode(fd, DIR_MODE, st)
         inherit_owner(fd, os.fstat(dir_fd), st)
@@ -83,6 +83,17 @@ def make_dir(name: str, dir_fd: int) -> int:
             os.rmdir(name, dir_fd=dir_fd)
         raise
     return fd
+
+
+def _open_new_dir(name: str, dir_fd: int | None) -> int:
+    """Open a directory we just made. Under a umask of 0o7xx it has no owner permissions, which stops
+    everyone but root from opening it: then it is given its mode by name first. Only an unprivileged
+    process gets there, and a chmod it could be tricked into applies only to its own files."""
+    try:
+        return open_dir(name, dir_fd)
+    except PermissionError:
+        os.chmod(name, DIR_MODE, dir_fd=dir_fd)
+        return open_dir(name, dir_fd)
 
 
 def make_own_dir(name: str, dir_fd: int) -> int:
@@ -153,7 +164,7 @@ def ensure_dir_path(path: str) -> None:
         except FileExistsError:
             owner = os.stat(directory)
             continue
-        fd = open_dir(directory, None)
+        fd = _open_new_dir(directory, None)
         try:
             fix_mode(fd, DIR_MODE)
             inherit_owner(fd, owner)
