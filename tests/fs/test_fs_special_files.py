@@ -69,6 +69,7 @@ def test_a_fifo_journal_blocks_nothing(driver: FsDriver, root: Path) -> None:
 
 
 def test_a_fifo_lock_file_blocks_no_lock(driver: FsDriver, root: Path) -> None:
+    driver.save(*STATE_A)
     with driver.lock(SID, exclusive=False):
         pass  # makes sbs/.locks
     os.mkfifo(root / "sbs" / ".locks" / "other")
@@ -78,8 +79,14 @@ def test_a_fifo_lock_file_blocks_no_lock(driver: FsDriver, root: Path) -> None:
             StorageError,
             str(root / "sbs" / ".locks" / "other"),
         )
-    # clean_leftovers may look at it (it is not a sandbox's) without waiting either.
-    _in_child(FsDriver(root=root).clean_leftovers)
+    # find_leftovers reports it (without waiting), clean_leftovers removes it; then the lock works.
+    fresh = FsDriver(root=root)
+    _in_child(fresh.find_leftovers)
+    expected = [f"lock file that is not a regular file: {root / 'sbs' / '.locks' / 'other'}"]
+    assert fresh.find_leftovers() == expected
+    assert fresh.clean_leftovers() == expected
+    with fresh.lock("other", exclusive=True, timeout=0):
+        pass
 
 
 def test_fifos_in_place_of_records_and_temporaries_block_nothing(driver: FsDriver, root: Path) -> None:

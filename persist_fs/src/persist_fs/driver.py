@@ -278,10 +278,13 @@ class FsDriver(PersistDriver):
             return []
         try:
             with os.scandir(locks_fd) as entries:
-                names = sorted(entry.name for entry in entries if is_id(entry.name))
-            return [
+                found = {entry.name: entry.is_file(follow_symlinks=False) for entry in entries if is_id(entry.name)}
+            odd = sorted(name for name, regular in found.items() if not regular)
+            for name in odd if not dry_run else ():
+                fsops.remove_entry(name, locks_fd)  # lock() refuses it, so nobody can hold it
+            return [f"lock file that is not a regular file: {self._locks.path(sandbox_id)}" for sandbox_id in odd] + [
                 f"lock file of a sandbox that is not stored: {self._locks.path(sandbox_id)}"
-                for sandbox_id in names
+                for sandbox_id in sorted(name for name, regular in found.items() if regular)
                 if not self._is_stored(sandbox_id) and self._locks.prune(sandbox_id, dry_run=dry_run, locks_fd=locks_fd)
             ]
         finally:
