@@ -18,9 +18,7 @@ from persist_memory import MemoryDriver
 # -- 1. copy: -o is the source's, -O the destination's -----------------------------------------------
 
 
-def test_a_destination_without_options_is_refused_and_nothing_is_written(
-    persist: PersistCli, kata_root: Path
-) -> None:
+def test_a_destination_without_options_is_refused_and_nothing_is_written(persist: PersistCli, kata_root: Path) -> None:
     default_root = Path("/run/vc")  # fs's default store for root: the live kata tree
     existed = default_root.exists()
     # The command that once copied every sandbox into /run/vc: -o before the command is the source's.
@@ -55,9 +53,7 @@ def test_to_default_is_the_explicit_way_to_the_default_store(persist: PersistCli
 
 
 @pytest.mark.parametrize("spelling", ["{root}", "{root}/", "{root}/./sbs/.."])
-def test_copying_a_store_onto_itself_is_refused(
-    persist: PersistCli, kata_root: Path, spelling: str
-) -> None:
+def test_copying_a_store_onto_itself_is_refused(persist: PersistCli, kata_root: Path, spelling: str) -> None:
     result = persist(*fs(kata_root), "copy", "--to", FS, "--replace", "-O", "root=" + spelling.format(root=kata_root))
     assert result.returncode == 1
     assert f"source and destination are the same store, {FS} (root={kata_root})" in single_line(result.stderr)
@@ -141,9 +137,7 @@ def test_a_password_never_reaches_the_terminal(leaky: str, capsys: pytest.Captur
     assert "other-secret" not in err
 
 
-def test_a_password_in_a_failing_driver_s_message_is_masked(
-    leaky: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_password_in_a_failing_driver_s_message_is_masked(leaky: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--driver", leaky, "-o", "password=wrong", "ls", "--debug"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err  # --debug: the traceback, masked as well

@@ -173,7 +173,10 @@ def test_import_refuses_a_sandbox_named_twice(persist: PersistCli, kata_root: Pa
     target = tmp_path / "target"
     result = persist(*fs(target), "import", "-", stdin=doubled.encode())
     assert result.returncode == 1
-    assert single_line(result.stderr) == f"persist: error: stdin: sandbox {BARE_SANDBOX!r} appears 2 times; nothing imported"
+    assert (
+        single_line(result.stderr)
+        == f"persist: error: stdin: sandbox {BARE_SANDBOX!r} appears 2 times; nothing imported"
+    )
     assert not target.exists()
 
 

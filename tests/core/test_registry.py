@@ -129,7 +129,7 @@ def test_an_unknown_option_names_the_options_the_driver_takes() -> None:
     assert str(info.value) == (
         "persist driver 'memory' has no option 'namespce' (did you mean 'namespace'?); its options: namespace"
     )
-    with pytest.raises(InvalidArgumentError, match="has no option 'colour'; its options: namespace$"):
+    with pytest.raises(InvalidArgumentError, match=r"has no option 'colour'; its options: namespace$"):
         get_driver("memory", colour="blue")
 
 

@@ -1,8 +1,9 @@
 """A one-line progress bar on stderr for long copies; a dependency (tqdm, rich) would be more than this needs.
 
 It shows the count, the percentage, the rate and the time left, e.g.
-``copying [######..................] 500/2000 25% 180/s 0:08 left sbx-500``. It draws only when asked to (``always``) or when stderr is a terminal and the copy has already run for
-``delay`` seconds (``auto``), so short copies and pipes stay clean. stdout stays free for results.
+``copying [######..................] 500/2000 25% 180/s 0:08 left sbx-500``. It draws only when
+asked to (``always``) or when stderr is a terminal and the copy has already run for ``delay`` seconds
+(``auto``), so short copies and pipes stay clean. stdout stays free for results.
 """
 
 from __future__ import annotations

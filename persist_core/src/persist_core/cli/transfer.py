@@ -150,9 +150,7 @@ def write_all(
             bar.update(done, sandbox_id)
             try:
                 snapshot = fetch(sandbox_id)
-                result = write_verified(
-                    target, snapshot, replace=replace, timeout=timeout, skip_existing=skip_existing
-                )
+                result = write_verified(target, snapshot, replace=replace, timeout=timeout, skip_existing=skip_existing)
             except PersistError as exc:
                 bar.close()
                 output.failure(exc, debug=debug)

@@ -6,7 +6,7 @@ needs its keys, so this walk maps each attribute to the key the model declares f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -25,13 +25,15 @@ def _file_keys(cls: type) -> dict[str, str]:
 
 def field_errors(exc: BaseException, describe: Describe, path: str = "$") -> list[str]:
     """One ``{problem} @ {path}`` per failure, the path in the file's own keys."""
+    steps: list[tuple[BaseException, str, Any]]
+    without: Sequence[BaseException]
     if isinstance(exc, IterableValidationError):
-        with_notes, without = exc.group_exceptions()
-        steps = [(inner, f"{path}[{note.index!r}]", note.type) for inner, note in with_notes]
+        indexed, without = exc.group_exceptions()
+        steps = [(inner, f"{path}[{note.index!r}]", note.type) for inner, note in indexed]
     elif isinstance(exc, ClassValidationError):
         keys = _file_keys(exc.cl)
-        with_notes, without = exc.group_exceptions()
-        steps = [(inner, f"{path}.{keys.get(note.name, note.name)}", note.type) for inner, note in with_notes]
+        named, without = exc.group_exceptions()
+        steps = [(inner, f"{path}.{keys.get(note.name, note.name)}", note.type) for inner, note in named]
     else:
         return [f"{describe(exc, None)} @ {path}"]
     errors = []
