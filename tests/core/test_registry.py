@@ -127,9 +127,10 @@ def test_an_unknown_option_names_the_options_the_driver_takes() -> None:
     with pytest.raises(InvalidArgumentError) as info:
         get_driver("memory", namespce="x")
     assert str(info.value) == (
-        "persist driver 'memory' has no option 'namespce' (did you mean 'namespace'?); its options: namespace"
+        "persist driver 'memory' has no option 'namespce' (did you mean 'namespace'?); "
+        "its options: namespace, cache_bytes"
     )
-    with pytest.raises(InvalidArgumentError, match=r"has no option 'colour'; its options: namespace$"):
+    with pytest.raises(InvalidArgumentError, match=r"has no option 'colour'; its options: namespace, cache_bytes$"):
         get_driver("memory", colour="blue")
 
 
