@@ -211,3 +211,29 @@ def test_a_corrupt_record_names_the_field_as_the_file_does(persist: PersistCli, 
     result = persist(*fs(kata_root), "check")
     assert result.returncode == 3
     assert "got string '2' @ $.PersistVersion" in result.stdout
+
+
+class _InterruptedDestroyFs(FsDriver):
+    """An fs store at which the operator presses Ctrl-C while the first of several sandboxes is destroyed."""
+
+    name = "interrupted-destroy-fs"
+
+    def _destroy(self, sandbox_id: str) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        super()._destroy(sandbox_id)
+
+
+def test_ctrl_c_of_rm_finishes_the_destroy_in_hand_and_starts_no_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _store_of(tmp_path / "store", SANDBOXES[:3])
+    register_driver(_InterruptedDestroyFs.name, _InterruptedDestroyFs)
+    try:
+        status = main(["--driver", _InterruptedDestroyFs.name, "-o", f"root={root}", "rm", *SANDBOXES[:3]])
+    finally:
+        unregister_driver(_InterruptedDestroyFs.name)
+    out, err = capsys.readouterr()
+    assert status == 130
+    assert out == f"removed {SANDBOXES[0]}\n"
+    assert err == "persist: error: interrupted after 1 of 3 sandboxes\n"
+    assert _stored(root) == SANDBOXES[1:3]
