@@ -60,6 +60,15 @@ def test_copying_a_store_onto_itself_is_refused(persist: PersistCli, kata_root: 
     assert documents(kata_root) == documents(KATA / "tree-full")
 
 
+def test_a_symlink_to_the_source_is_the_same_store(persist: PersistCli, kata_root: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(kata_root)
+    result = persist(*fs(kata_root), "copy", "--to", FS, "--replace", "-O", f"root={link}")
+    assert result.returncode == 1
+    assert "the same store" in single_line(result.stderr)
+    assert documents(kata_root) == documents(KATA / "tree-full")
+
+
 def test_fs_and_rootlessfs_on_one_root_are_one_store(persist: PersistCli, kata_root: Path) -> None:
     result = persist(*fs(kata_root), "copy", "--to", "rootlessfs", "-O", f"root={kata_root}")
     assert result.returncode == 1

@@ -8,6 +8,7 @@ unless ``--to-default`` says its default store is meant, and a store is never co
 from __future__ import annotations
 
 import argparse
+import os
 
 from persist_core import PersistDriver
 from persist_core.cli.exchange import add_progress, add_resume
@@ -54,9 +55,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], add_
 
 
 def same_store(one: PersistDriver, other: PersistDriver) -> bool:
-    """Whether two drivers address one store: related driver classes (fs and rootlessfs) with equal options."""
+    """Whether two drivers address one store: related driver classes (fs and rootlessfs) with equal options.
+
+    Option values that name one existing file or directory by different paths (a symlink, a bind mount)
+    count as equal.
+    """
     related = isinstance(one, type(other)) or isinstance(other, type(one))
-    return related and one.options == other.options
+    if not related or one.options.keys() != other.options.keys():
+        return False
+    return all(_same_value(value, other.options[key]) for key, value in one.options.items())
+
+
+def _same_value(one: object, other: object) -> bool:
+    if one == other:
+        return True
+    if not (isinstance(one, str) and isinstance(other, str) and one.startswith("/") and other.startswith("/")):
+        return False
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet): not the same existing store
+        return False
 
 
 def open_destination(args: argparse.Namespace, source: PersistDriver) -> PersistDriver:
