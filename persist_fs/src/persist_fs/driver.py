@@ -208,6 +208,10 @@ class FsDriver(PersistDriver):
         finally:
             os.close(dir_fd)
 
+    def missing_store(self) -> str | None:
+        """The root, when it is not a directory (the first save creates it)."""
+        return None if os.path.isdir(self._root) else self._root
+
     def find_leftovers(self) -> list[str]:
         return self._leftovers(dry_run=True)
 
