@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import attrs
 
 from persist_core import codec
-from persist_core.errors import EncodeError, InvalidArgumentError
+from persist_core.errors import EncodeError, InvalidArgumentError, MisfiledStateError
 from persist_core.ids import check_id
 from persist_core.model import ContainerState, SandboxState
 from persist_core.unchanged import SavedContainers
@@ -148,10 +148,16 @@ class PersistDriver(abc.ABC):
         """Return fresh objects for the stored sandbox and its containers (sorted by container ID).
 
         Raises SandboxNotFoundError, CorruptStateError naming the record, or UnsupportedVersionError.
+        A record that names another sandbox is corrupt: a locked read-modify-write would save it over that one.
         """
         stored = self._load(check_id(sandbox_id, "sandbox"))
         sandbox = codec.loads(stored.sandbox.data, SandboxState, source=stored.sandbox.location)
         check_version(sandbox.persist_version, stored.sandbox.location)
+        if sandbox.sandbox_container != sandbox_id:
+            raise MisfiledStateError(
+                f"{stored.sandbox.location}: the record of sandbox {sandbox_id!r} names sandbox "
+                f"{sandbox.sandbox_container!r} (SandboxContainer); saving it would write over that sandbox"
+            )
         containers = {
             container_id: codec.loads(record.data, ContainerState, source=record.location)
             for container_id, record in sorted(stored.containers.items())
@@ -198,6 +204,11 @@ class PersistDriver(abc.ABC):
 
     def clean_leftovers(self) -> list[str]:
         """Remove what killed writers left behind; never touches a record that loads. Returns what went."""
+        return []
+
+    def find_strays(self) -> list[str]:
+        """Descriptions of stored entries that no valid ID names (``sandbox_ids`` cannot list them, ``load``
+        cannot read them); reported so that nothing is passed over silently, never removed."""
         return []
 
     # -- backend -----------------------------------------------------------------------------------

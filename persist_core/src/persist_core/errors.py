@@ -38,6 +38,10 @@ class CorruptStateError(PersistError):
     """Stored state is not valid JSON or does not have kata's types; the message names the record."""
 
 
+class MisfiledStateError(CorruptStateError):
+    """A sandbox record names another sandbox (its SandboxContainer is not the ID it is stored under)."""
+
+
 class UnsupportedVersionError(PersistError):
     """Stored state carries a PersistVersion newer than this library understands."""
 
