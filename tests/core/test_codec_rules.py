@@ -198,7 +198,7 @@ def test_negative_zero_is_zero_for_integers() -> None:
         (DeviceMap(file_mode=-1), "out of range for Go os.FileMode"),
         (Process(token=b"x"), "expected a string"),  # type: ignore[arg-type]
         (Process(start_time="2020-01-01T00:00:00Z"), "expected a GoTime"),  # type: ignore[arg-type]
-        (Process(start_time=GoTime(unix_seconds=0, utc_offset=30)), "cannot write UTC offset"),
+        (Process(start_time=GoTime(unix_seconds=0, utc_offset=86_400)), "cannot write UTC offset"),
         (Process(start_time=GoTime(unix_seconds=10**12)), "outside Go's RFC 3339 range"),
         (ContainerState(rootfs={"FsType": "xfs"}), "expected RootfsState, got dict"),  # type: ignore[arg-type]
         (ContainerState(mounts=[Mount(), "x"]), "expected Mount, got str"),  # type: ignore[list-item]

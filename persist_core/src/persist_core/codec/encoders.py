@@ -238,7 +238,7 @@ def _float32_text(value: Any) -> str:
     return format_float32(value)  # raises for what float32 cannot hold, as the converter does
 
 
-_TIME_TEXTS: dict[tuple[int, int, int], str] = {}
+_TIME_TEXTS: dict[tuple[int, int, int, bool], str] = {}
 _TIME_TEXTS_MAX = 4096
 
 
@@ -251,8 +251,8 @@ def _time_text(value: Any) -> str:
         if not isinstance(value, GoTime):
             raise Refused
         return '"' + value.format() + '"'
-    key = (value.unix_seconds, value.nanoseconds, value.utc_offset)
-    if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int:
+    key = (value.unix_seconds, value.nanoseconds, value.utc_offset, value.numeric_zero_offset)
+    if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int or type(key[3]) is not bool:
         return '"' + value.format() + '"'
     text = _TIME_TEXTS.get(key)
     if text is None:
