@@ -16,10 +16,11 @@ from typing import Any, get_args, get_origin
 import attrs
 
 from persist_core.codec.converter import _annotation, _is_optional, _optional_arg
+from persist_core.codec.foreign import check_foreign
 from persist_core.codec.generated import PerType, Refused, Source, holds_models, is_model
 from persist_core.codec.gofloat import format_float32
 from persist_core.model._fields import GO_KEY, OMITEMPTY
-from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
+from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
 from persist_core.model.gotime import GoTime
 
 Text = Callable[[Any], str]
@@ -69,7 +70,9 @@ class Encoders(PerType[Text]):
         if isinstance(marker, GoFloat32):
             return _float32_text
         if isinstance(marker, ForeignJSON):
-            return _object_text
+            return _checked_object_text(marker) if marker.go_type else _object_text
+        if isinstance(marker, ForeignValue):
+            return _foreign_value_text(marker)
         if tp is str:
             return _str_text
         if tp is bool:
@@ -267,6 +270,29 @@ def _object_text(value: Any) -> str:
     if type(value) is not dict:
         raise Refused
     return _json_text(value)
+
+
+def _checked_object_text(marker: ForeignJSON) -> Text:
+    go_type, where = marker.go_type, marker.where
+
+    def text(value: Any) -> str:
+        if type(value) is not dict:
+            raise Refused
+        check_foreign(value, go_type, where)
+        return _json_text(value)
+
+    return text
+
+
+def _foreign_value_text(marker: ForeignValue) -> Text:
+    """Checked against the Go type's shape, which admits only JSON's own types (ints of any subclass)."""
+    go_type, where, pointer = marker.go_type, marker.where, marker.pointer
+
+    def text(value: Any) -> str:
+        check_foreign(value, go_type, where, pointer=pointer)
+        return _json_text(value)
+
+    return text
 
 
 def _plain_json_text(value: Any) -> str:
