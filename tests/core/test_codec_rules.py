@@ -206,8 +206,8 @@ def test_negative_zero_is_zero_for_integers() -> None:
         (HypervisorConfig(num_vcpus_f=float("nan")), "float32"),
         (HypervisorConfig(num_vcpus_f=1e39), "out of range for Go float32"),
         (HypervisorState(block_index_map=[1, 2]), "expected a set"),  # type: ignore[arg-type]
-        (SandboxConfig(cgroups={"x": object()}), "has no key 'x'"),
-        (SandboxConfig(cgroups={"memory": float("inf")}), "expected a Go int64"),
+        (SandboxConfig(cgroups={"x": object()}), "not JSON serializable"),
+        (SandboxConfig(cgroups={"memory": float("inf")}), "Out of range float"),
         (Mount(source="\ud800"), "surrogate"),
     ],
 )

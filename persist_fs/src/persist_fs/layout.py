@@ -80,7 +80,7 @@ def only_ids(names: list[str]) -> list[str]:
         joined.isascii()
         and not joined.encode().translate(None, _ID_BYTES).strip(b"/")
         and max(map(len, names), default=0) <= MAX_ID_LENGTH
-        and RESERVED_IDS.isdisjoint(names)
+        and not any(reserved in names for reserved in RESERVED_IDS)
     ):
         return names
     return [name for name in names if is_id(name)]

@@ -8,6 +8,7 @@ a bad object fails before anything is stored. Map keys are sorted; struct keys k
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import types
@@ -19,7 +20,7 @@ from cattrs import Converter
 from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from persist_core.codec.foreign import check_foreign
+from persist_core.codec.foreign import check_foreign_text
 from persist_core.codec.gofloat import format_float32, to_float32
 from persist_core.model._fields import GO_KEY, OMITEMPTY
 from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
@@ -126,6 +127,10 @@ _check_bool = _exact(bool, "boolean")
 _check_object = _exact(dict, "JSON object")
 
 
+#: Foreign JSON is checked as the text the codec writes for it (see codec.foreign.check_foreign_text).
+_foreign_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def _foreign_object_check(tp: Any) -> UnstructureFn:
     """A foreign struct stored by value: an object that the Go type reads back unchanged."""
     marker = _annotation(tp)
@@ -135,7 +140,7 @@ def _foreign_object_check(tp: Any) -> UnstructureFn:
     def check(value: Any) -> Any:
         _check_object(value)
         if go_type:
-            check_foreign(value, go_type, where)
+            check_foreign_text(_foreign_json(value), go_type, where)
         return value
 
     return check
@@ -148,7 +153,7 @@ def _foreign_value_check(tp: Any) -> UnstructureFn:
     go_type, where, pointer = marker.go_type, marker.where, marker.pointer
 
     def check(value: Any) -> Any:
-        check_foreign(value, go_type, where, pointer=pointer)
+        check_foreign_text(_foreign_json(value), go_type, where, pointer=pointer)
         return value
 
     return check

@@ -16,7 +16,7 @@ from typing import Any, get_args, get_origin
 import attrs
 
 from persist_core.codec.converter import _annotation, _is_optional, _optional_arg
-from persist_core.codec.foreign import check_foreign
+from persist_core.codec.foreign import check_foreign_text
 from persist_core.codec.generated import PerType, Refused, Source, holds_models, is_model
 from persist_core.codec.gofloat import format_float32
 from persist_core.model._fields import GO_KEY, OMITEMPTY
@@ -278,19 +278,21 @@ def _checked_object_text(marker: ForeignJSON) -> Text:
     def text(value: Any) -> str:
         if type(value) is not dict:
             raise Refused
-        check_foreign(value, go_type, where)
-        return _json_text(value)
+        written = _json_text(value)
+        check_foreign_text(written, go_type, where)
+        return written
 
     return text
 
 
 def _foreign_value_text(marker: ForeignValue) -> Text:
-    """Checked against the Go type's shape, which admits only JSON's own types (ints of any subclass)."""
+    """The JSON text, checked against the Go type's shape (the converter checks the same text)."""
     go_type, where, pointer = marker.go_type, marker.where, marker.pointer
 
     def text(value: Any) -> str:
-        check_foreign(value, go_type, where, pointer=pointer)
-        return _json_text(value)
+        written = _json_text(value)
+        check_foreign_text(written, go_type, where, pointer=pointer)
+        return written
 
     return text
 

@@ -14,13 +14,22 @@ import base64
 import binascii
 import functools
 import ipaddress
+import json
+from collections.abc import Callable
 from typing import Any
 
-from persist_core.model.foreign import SCHEMAS, Field, Integer, Kind, Map, Pointer, Scalar, Slice, Struct
+from persist_core.model.foreign import SCHEMAS, Integer, Kind, Map, Pointer, Scalar, Slice, Struct
+
+Check = Callable[[Any], None]
 
 
 class _Refusal(ValueError):
-    pass
+    """Raised deep inside a value; each level on the way out puts its key in front of the path."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.path: list[str] = []
 
 
 def _json_type(value: object) -> str:
@@ -28,104 +37,195 @@ def _json_type(value: object) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
+#: JSON texts already found to be what their Go type reads back unchanged, per (Go type, pointer). The
+#: same cgroups, resources and addresses are saved again and again; a text is checked once.
+_VERIFIED: set[tuple[str, bool, str]] = set()
+_VERIFIED_MAX = 2048
+
+
+def check_foreign_text(text: str, go_type: str, where: str, *, pointer: bool = False) -> None:
+    """Raise ValueError unless Go reads the JSON ``text`` back unchanged (see check_foreign).
+
+    The verdict depends on the text alone (it is what gets stored), so it is remembered. The text is parsed
+    again to be checked: what json writes the same way (a tuple as a list, a key 1 as "1") is judged the same.
+    """
+    key = (go_type, pointer, text)
+    if key in _VERIFIED:
+        return
+    check_foreign(json.loads(text), go_type, where, pointer=pointer)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED.add(key)
+
+
 def check_foreign(value: Any, go_type: str, where: str, *, pointer: bool = False) -> None:
     """Raise ValueError naming ``where`` and the path inside ``value`` unless Go reads it back unchanged.
 
     ``pointer``: the field is a Go pointer to the struct, so None (null) is nil.
     """
-    if value is None and pointer:
-        return
+    kind = SCHEMAS[go_type]()
     try:
-        _check(SCHEMAS[go_type](), value, "")
-    except _Refusal as exc:
-        raise ValueError(f"{where}{exc}") from None
+        if value is None:
+            if not pointer:
+                raise _Refusal(f"null, which Go reads as nothing and writes as {_zero_text(kind)}")
+            return
+        _checker(kind)(value)
+    except _Refusal as refusal:
+        path = "".join(reversed(refusal.path))
+        raise ValueError(f"{where}{path}: {refusal.problem}") from None
 
 
-def _check(kind: Kind, value: Any, path: str) -> None:
-    if value is None:
-        if not kind.nullable:
-            raise _Refusal(f"{path}: null, which Go reads as nothing and writes as {_zero_text(kind)}")
-        return
+def _null_allowed(kind: Kind, what: str) -> Check:
+    """A check for an item that may be null where ``kind`` is nullable (Go writes nil back as null)."""
+    inner = _checker(kind)
+    if kind.nullable:
+        return lambda value: None if value is None else inner(value)
+
+    def check(value: Any) -> None:
+        if value is None:
+            raise _Refusal(f"null {what}, which Go reads as nothing and writes as {_zero_text(kind)}")
+        inner(value)
+
+    return check
+
+
+@functools.cache
+def _checker(kind: Kind) -> Check:
+    """The check of a non-null value of ``kind``, made once per kind (the shapes are fixed)."""
     if isinstance(kind, Struct):
-        _check_struct(kind, value, path)
-    elif isinstance(kind, Pointer):
-        _check(kind.target, value, path)
-    elif isinstance(kind, Slice):
-        if type(value) is not list:
-            raise _Refusal(f"{path}: expected an array, got {_json_type(value)}: Go cannot read it")
-        for index, item in enumerate(value):
-            _check(kind.item, item, f"{path}[{index}]")
-    elif isinstance(kind, Map):
-        if type(value) is not dict:
-            raise _Refusal(f"{path}: expected an object, got {_json_type(value)}: Go cannot read it")
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _Refusal(f"{path}: key {key!r} is not a string")
-            _check(kind.value, item, f"{path}[{key!r}]")
-    elif isinstance(kind, Integer):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _Refusal(f"{path}: expected a Go {kind.go_type} (an integer), got {_json_type(value)} {value!r}")
-        if not kind.min <= value <= kind.max:
-            raise _Refusal(f"{path}: {value} is out of range for Go {kind.go_type} [{kind.min}, {kind.max}]")
-    else:
-        assert isinstance(kind, Scalar)
-        _check_scalar(kind, value, path)
-
-
-def _check_scalar(kind: Scalar, value: Any, path: str) -> None:
-    if kind.go_type == "bool":
-        if value is not True and value is not False:
-            raise _Refusal(f"{path}: expected a boolean, got {_json_type(value)} {value!r}")
-        return
-    if type(value) is not str:
-        raise _Refusal(f"{path}: expected a string ({kind.go_type}), got {_json_type(value)} {value!r}")
-    if kind.go_type == "net.IP":
-        written = go_ip_text(value)
-        if written != value:
-            detail = "Go cannot read it as an IP address" if written is None else f"Go writes it as {written!r}"
-            raise _Refusal(f"{path}: IP address {value!r}: {detail}")
-    elif kind.go_type == "[]byte":
-        try:
-            canonical = base64.b64encode(base64.b64decode(value, validate=True)).decode("ascii")
-        except (binascii.Error, ValueError):
-            canonical = None
-        if canonical != value:
-            raise _Refusal(f"{path}: {value!r} is not standard padded base64 as Go writes it")
-
-
-def _check_struct(struct: Struct, value: Any, path: str) -> None:
-    if type(value) is not dict:
-        raise _Refusal(f"{path}: expected a JSON object for Go's {struct.go_type}, got {_json_type(value)}")
-    fields = struct.fields
-    for key, item in value.items():
-        field = fields.get(key) if type(key) is str else None
-        if field is None:
-            raise _Refusal(f"{path}: {_unknown(struct, key)}")
-        _check_field(field, item, f"{path}.{key}")
-    grouped: set[str] = set().union(*struct.together)
-    for group in struct.together:
-        present = group.intersection(value)
-        if present and present != group:
-            missing = ", ".join(sorted(group - present))
-            raise _Refusal(f"{path}: has {', '.join(sorted(present))} but not {missing}, which Go then writes too")
-    for key, field in fields.items():
-        if not field.omitempty and key not in value and key not in grouped:
-            raise _Refusal(f"{path}: key {key!r} is missing; Go always writes it ({_zero_text(field.kind)} when unset)")
-
-
-def _check_field(field: Field, item: Any, path: str) -> None:
-    if field.omitempty and (item is None or _is_empty(field.kind, item)):
-        raise _Refusal(f"{path}: {item!r} is empty, and Go leaves out empty values of this field (omitempty)")
-    _check(field.kind, item, path)
-
-
-def _is_empty(kind: Kind, value: Any) -> bool:
-    """encoding/json's isEmptyValue: false, 0, "", and empty slices and maps (a set pointer never is)."""
+        return _struct_checker(kind)
     if isinstance(kind, Pointer):
-        return False
+        return _checker(kind.target)
+    if isinstance(kind, Slice):
+        item = _null_allowed(kind.item, "array element")
+
+        def check_slice(value: Any) -> None:
+            if not isinstance(value, list):
+                raise _Refusal(f"expected an array, got {_json_type(value)}: Go cannot read it")
+            for index, element in enumerate(value):
+                try:
+                    item(element)
+                except _Refusal as refusal:
+                    refusal.path.append(f"[{index}]")
+                    raise
+
+        return check_slice
+    if isinstance(kind, Map):
+        entry = _null_allowed(kind.value, "map value")
+
+        def check_map(value: Any) -> None:
+            if not isinstance(value, dict):
+                raise _Refusal(f"expected an object, got {_json_type(value)}: Go cannot read it")
+            for key, element in value.items():
+                if type(key) is not str:
+                    raise _Refusal(f"key {key!r} is not a string")
+                try:
+                    entry(element)
+                except _Refusal as refusal:
+                    refusal.path.append(f"[{key!r}]")
+                    raise
+
+        return check_map
+    if isinstance(kind, Integer):
+        low, high, name = kind.min, kind.max, kind.go_type
+
+        def check_int(value: Any) -> None:
+            if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
+                raise _Refusal(f"expected a Go {name} (an integer), got {_json_type(value)} {value!r}")
+            if not low <= value <= high:
+                raise _Refusal(f"{value} is out of range for Go {name} [{low}, {high}]")
+
+        return check_int
+    assert isinstance(kind, Scalar)
+    return _scalar_checker(kind.go_type)
+
+
+def _scalar_checker(go_type: str) -> Check:
+    if go_type == "bool":
+
+        def check_bool(value: Any) -> None:
+            if value is not True and value is not False:
+                raise _Refusal(f"expected a boolean, got {_json_type(value)} {value!r}")
+
+        return check_bool
+
+    def check_str(value: Any) -> None:
+        if type(value) is not str:
+            raise _Refusal(f"expected a string ({go_type}), got {_json_type(value)} {value!r}")
+
+    if go_type == "net.IP":
+
+        def check_ip(value: Any) -> None:
+            check_str(value)
+            written = go_ip_text(value)
+            if written != value:
+                detail = "Go cannot read it as an IP address" if written is None else f"Go writes it as {written!r}"
+                raise _Refusal(f"IP address {value!r}: {detail}")
+
+        return check_ip
+    if go_type == "[]byte":
+
+        def check_base64(value: Any) -> None:
+            check_str(value)
+            try:
+                canonical = base64.b64encode(base64.b64decode(value, validate=True)).decode("ascii")
+            except (binascii.Error, ValueError):
+                canonical = None
+            if canonical != value:
+                raise _Refusal(f"{value!r} is not standard padded base64 as Go writes it")
+
+        return check_base64
+    return check_str
+
+
+def _struct_checker(struct: Struct) -> Check:
+    grouped: set[str] = set().union(*struct.together)
+    fields = {
+        key: (_checker(field.kind), _omitted(field.kind))
+        if field.omitempty
+        else (_null_allowed(field.kind, "value"), None)
+        for key, field in struct.fields.items()
+    }
+    required = tuple(key for key, field in struct.fields.items() if not field.omitempty and key not in grouped)
+    go_type, together = struct.go_type, struct.together
+
+    def check_struct(value: Any) -> None:
+        if type(value) is not dict:
+            raise _Refusal(f"expected a JSON object for Go's {go_type}, got {_json_type(value)}")
+        for key, item in value.items():
+            entry = fields.get(key) if type(key) is str else None
+            if entry is None:
+                raise _Refusal(_unknown(struct, key))
+            check, omitted = entry
+            try:
+                if omitted is not None and omitted(item):
+                    raise _Refusal(f"{item!r} is empty, and Go leaves out empty values of this field (omitempty)")
+                check(item)
+            except _Refusal as refusal:
+                refusal.path.append(f".{key}")
+                raise
+        for key in required:
+            if key not in value:
+                kind = struct.fields[key].kind
+                raise _Refusal(f"key {key!r} is missing; Go always writes it ({_zero_text(kind)} when unset)")
+        for group in together:
+            present = group.intersection(value)
+            if present and present != group:
+                missing = ", ".join(sorted(group - present))
+                raise _Refusal(f"has {', '.join(sorted(present))} but not {missing}, which Go then writes too")
+
+    return check_struct
+
+
+def _omitted(kind: Kind) -> Callable[[Any], bool]:
+    """encoding/json's isEmptyValue for an omitempty field of ``kind``: nil, false, 0, "", empty slice or map."""
+    if isinstance(kind, Pointer):
+        return lambda value: value is None
     if isinstance(kind, (Slice, Map)) or (isinstance(kind, Scalar) and kind.go_type != "bool"):
-        return isinstance(value, (list, dict, str)) and len(value) == 0
-    return value is False or (type(value) is not bool and isinstance(value, int) and value == 0)
+        return lambda value: value is None or (isinstance(value, (list, dict, str)) and not value)
+    if isinstance(kind, Integer):
+        return lambda value: value is None or (value == 0 and type(value) is not bool and isinstance(value, int))
+    return lambda value: value is None or value is False
 
 
 def _unknown(struct: Struct, key: object) -> str:
