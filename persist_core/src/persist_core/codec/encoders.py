@@ -238,7 +238,10 @@ def _int_text(marker: GoInt) -> Text:
 def _float32_text(value: Any) -> str:
     if type(value) is not float and type(value) is not int:
         raise Refused
-    return format_float32(value)  # raises for what float32 cannot hold, as the converter does
+    try:
+        return format_float32(value)
+    except (ValueError, OverflowError):
+        raise Refused from None  # what float32 cannot hold: the converter refuses it with its message
 
 
 _TIME_TEXTS: dict[tuple[int, int, int, bool], str] = {}
@@ -253,23 +256,30 @@ def _time_text(value: Any) -> str:
     if type(value) is not GoTime:
         if not isinstance(value, GoTime):
             raise Refused
-        return '"' + value.format() + '"'
+        return '"' + _format_time(value) + '"'
     key = (value.unix_seconds, value.nanoseconds, value.utc_offset, value.numeric_zero_offset)
     if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int or type(key[3]) is not bool:
-        return '"' + value.format() + '"'
+        return '"' + _format_time(value) + '"'
     text = _TIME_TEXTS.get(key)
     if text is None:
-        text = '"' + value.format() + '"'
+        text = '"' + _format_time(value) + '"'
         if len(_TIME_TEXTS) >= _TIME_TEXTS_MAX:
             _TIME_TEXTS.clear()
         _TIME_TEXTS[key] = text
     return text
 
 
+def _format_time(value: GoTime) -> str:
+    try:
+        return value.format()
+    except (ValueError, TypeError, OverflowError):
+        raise Refused from None  # a time Go cannot write: the converter refuses it with its message
+
+
 def _object_text(value: Any) -> str:
     if type(value) is not dict:
         raise Refused
-    return _json_text(value)
+    return _plain_json_text(value)
 
 
 def _checked_object_text(marker: ForeignJSON) -> Text:
@@ -278,9 +288,7 @@ def _checked_object_text(marker: ForeignJSON) -> Text:
     def text(value: Any) -> str:
         if type(value) is not dict:
             raise Refused
-        written = _json_text(value)
-        check_foreign_text(written, go_type, where)
-        return written
+        return _checked_json_text(value, go_type, where, False)
 
     return text
 
@@ -290,11 +298,19 @@ def _foreign_value_text(marker: ForeignValue) -> Text:
     go_type, where, pointer = marker.go_type, marker.where, marker.pointer
 
     def text(value: Any) -> str:
-        written = _json_text(value)
-        check_foreign_text(written, go_type, where, pointer=pointer)
-        return written
+        return _checked_json_text(value, go_type, where, pointer)
 
     return text
+
+
+def _checked_json_text(value: Any, go_type: str, where: str, pointer: bool) -> str:
+    """The converter checks the very text json writes for the value: anything it refuses is refused there."""
+    try:
+        written = _json_text(value)
+        check_foreign_text(written, go_type, where, pointer=pointer)
+    except (ValueError, TypeError, RecursionError):
+        raise Refused from None
+    return written
 
 
 def _plain_json_text(value: Any) -> str:
@@ -302,9 +318,16 @@ def _plain_json_text(value: Any) -> str:
 
     Anything else (a str subclass, a tuple, an object) is left to the converter, which may refuse it.
     """
-    if _plain(value):
+    try:
+        plain = _plain(value)
+    except RecursionError:
+        raise Refused from None  # too deep (or a cycle): the converter says which
+    if not plain:
+        raise Refused
+    try:
         return _json_text(value)
-    raise Refused
+    except ValueError:
+        raise Refused from None  # NaN or infinity: the converter refuses it with its message
 
 
 def _plain(value: Any) -> bool:

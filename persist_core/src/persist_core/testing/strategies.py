@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 import attrs
 from hypothesis import strategies as st
 
-from persist_core.ids import MAX_ID_LENGTH
+from persist_core.ids import ID_PATTERN, is_valid_id
 from persist_core.model import ContainerState, GoTime, SandboxState, foreign
 from persist_core.model._fields import OMITEMPTY
 from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
@@ -32,8 +32,8 @@ _LAST_INSTANT = _days_from_civil(9999, 12, 31) * 86_400 + 86_399
 
 
 def ids() -> st.SearchStrategy[str]:
-    """Valid sandbox and container IDs, including the awkward ones ("-", "a..b", 128 characters)."""
-    return st.from_regex(rf"[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]{{0,{MAX_ID_LENGTH - 1}}}", fullmatch=True)
+    """Valid sandbox and container IDs, including the awkward ones ("-", "a..b", 255 characters)."""
+    return st.from_regex(ID_PATTERN, fullmatch=True).filter(is_valid_id)  # is_valid_id: not a RESERVED_ID
 
 
 @st.composite
