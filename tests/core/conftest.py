@@ -27,8 +27,6 @@ def go_json(tmp_path_factory: pytest.TempPathFactory) -> GoJson:
         "HOME": str(work),
         "GOCACHE": str(work / "cache"),
         "GOPATH": str(work / "gopath"),
-        "GOFLAGS": "-mod=mod",
-        "GO111MODULE": "off",
     }
     binary = work / "gojson"
     subprocess.run([go, "build", "-o", str(binary), str(GO_SOURCE)], check=True, env=env, timeout=600)

@@ -151,7 +151,7 @@ class PersistDriver(abc.ABC):
         check_version(sandbox.persist_version, stored.sandbox.location)
         if sandbox.sandbox_container != sandbox_id:
             raise MisfiledStateError(
-                f"{stored.sandbox.location}: the record of sandbox {sandbox_id!r} names sandbox "
+                f"{stored.sandbox.location}: the record of sandbox {sandbox_id!r} says it belongs to sandbox "
                 f"{sandbox.sandbox_container!r} (SandboxContainer); saving it would write over that sandbox"
             )
         containers = {

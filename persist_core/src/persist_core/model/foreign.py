@@ -23,14 +23,11 @@ class Kind:
 class Scalar(Kind):
     """bool, string, net.IP (as text) or []byte (as base64)."""
 
-    __slots__ = ("go_type",)
+    __slots__ = ("go_type", "nullable")
 
-    def __init__(self, go_type: str) -> None:
+    def __init__(self, go_type: str, *, nullable: bool = False) -> None:
         self.go_type = go_type
-
-    @property
-    def nullable(self) -> bool:  # type: ignore[override]
-        return self.go_type == "[]byte"
+        self.nullable = nullable
 
 
 class Integer(Kind):
@@ -90,7 +87,7 @@ class Struct(Kind):
 BOOL = Scalar("bool")
 STRING = Scalar("string")
 IP = Scalar("net.IP")  # text: "10.0.0.1", "fe80::1", "" for nil
-BYTES = Scalar("[]byte")  # standard padded base64, null for nil (net.IPMask)
+BYTES = Scalar("[]byte", nullable=True)  # standard padded base64, null for nil (net.IPMask)
 INT = Integer("int", -(2**63), 2**63 - 1)
 INT64 = Integer("int64", -(2**63), 2**63 - 1)
 RUNE = Integer("rune", -(2**31), 2**31 - 1)
