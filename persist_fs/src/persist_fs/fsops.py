@@ -92,7 +92,11 @@ def make_own_dir(name: str, dir_fd: int) -> int:
 
 
 def ensure_dir_path(path: str) -> None:
-    """Create ``path`` and any missing parents as 0700; existing directories are left as they are."""
+    """Create ``path`` and any missing parents as 0700; existing directories are left as they are.
+
+    Each directory made is made durable (its parent fsynced): a save into it that returned must not
+    vanish with it after a power loss.
+    """
     missing = []
     current = os.path.abspath(path)
     while not os.path.isdir(current):
@@ -107,6 +111,15 @@ def ensure_dir_path(path: str) -> None:
         except FileExistsError:
             continue
         os.chmod(directory, DIR_MODE)
+        sync_dir_path(os.path.dirname(directory))
+
+
+def sync_dir_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def unlock_quietly(fd: int) -> None:

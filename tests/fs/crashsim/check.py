@@ -1,0 +1,234 @@
+"""Check one crash state of the fs driver with fresh drivers, and run a whole exploration.
+
+A crash state passes when, on a copy of it:
+- ``load`` gives exactly the old or the new state (the new one if the operation had returned), and
+  every other sandbox exactly what it held;
+- ``sandbox_ids`` lists exactly the sandboxes that load, and reading changed nothing on disk;
+- the next ``save`` succeeds, and then loads (and reads, as kata does) as saved;
+and, on another copy, ``persist check --repair`` exits sound, after which the state loads the same,
+kata's reader sees it too, and nothing is left over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import io
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from unittest import mock
+
+from fs_helpers import Encoded, State, encode, kata_view, loaded
+
+from crashsim.explore import CrashState, Exploration, explore
+from crashsim.model import Tree, materialize
+from crashsim.trace import Recorder, Trace
+from persist_core.cli import app as cli_app
+from persist_fs import FsDriver
+
+_copies = itertools.count()
+
+
+_build_parser = cli_app.build_parser
+
+
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    return _build_parser()
+
+
+def persist_cli(*args: str) -> tuple[int, str]:
+    """``persist ARGS`` in this process (its exit status and output), as the console script runs it;
+    the parser is built once (building it costs more than a check of a small tree)."""
+    out = io.StringIO()
+    with (
+        mock.patch.object(cli_app, "build_parser", _parser),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(out),
+    ):
+        status = cli_app.main(list(args))
+    return status, out.getvalue()
+
+
+def tree_state(base: str) -> dict[str, tuple[int, int, int, int]]:
+    """Every entry under ``base`` by path: inode, mode, size, mtime (anything written changes one)."""
+    found = {}
+    pending = [base]
+    while pending:
+        directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                st = entry.stat(follow_symlinks=False)
+                found[entry.path] = (st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+    return found
+
+
+@dataclass
+class Scenario:
+    """One driver operation, from a known tree, and what must be stored before and after it."""
+
+    name: str
+    setup: Callable[[FsDriver, Path], None]  # makes the known tree (with this driver, under this base)
+    operation: Callable[[FsDriver], object]
+    sandbox_id: str
+    old: State | None
+    new: State | None
+    then: State  # the next save, on every crash state
+    others: dict[str, State] = field(default_factory=dict)  # sandboxes that must stay exactly as they are
+    driver: type[FsDriver] = FsDriver
+    root: str = "vc"  # the driver's root, relative to the base directory
+    warm: bool = True  # the operation runs on the driver that made the tree (seals), else a fresh one
+
+    @functools.cached_property
+    def encoded(self) -> dict[str, Encoded | None]:
+        """The states as bytes, by role: "old", "new", "then", and each of ``others`` by its ID."""
+        found = {"old": encode(self.old), "new": encode(self.new), "then": encode(self.then)}
+        return found | {sandbox_id: encode(state) for sandbox_id, state in self.others.items()}
+
+
+@dataclass
+class Report:
+    trace: Trace
+    exploration: Exploration
+    distinct: int = 0  # different trees among the states explored: each is checked once
+    problems: list[str] = field(default_factory=list)
+
+
+def record(scenario: Scenario, base: Path) -> tuple[Trace, FsDriver]:
+    """Make the known tree in ``base``, then run the operation under the recorder."""
+    base.mkdir(parents=True, exist_ok=True)
+    driver = scenario.driver(root=base / scenario.root)
+    scenario.setup(driver, base)
+    if not scenario.warm:
+        driver = scenario.driver(root=base / scenario.root)
+    recorder = Recorder(base)
+    with recorder.recording():
+        scenario.operation(driver)
+    return recorder.trace, driver
+
+
+def run(
+    scenario: Scenario,
+    workdir: Path,
+    *,
+    limit: int,
+    samples: int,
+    mutate: Callable[[Trace], Trace] | None = None,
+    stop_after: int | None = None,
+) -> Report:
+    """Record, explore and check every distinct crash state; ``stop_after`` problems ends it early."""
+    trace, _ = record(scenario, workdir / "recorded")
+    if mutate is not None:
+        trace = mutate(trace)
+    exploration, states = explore(trace, limit=limit, samples=samples)
+    report = Report(trace, exploration)
+    verdicts: dict[Tree, tuple[bool, CrashState]] = {}
+    for state in states:
+        returned = state.prefix == len(trace.ops)
+        seen = verdicts.get(state.tree)
+        if seen is None or (returned and not seen[0]):
+            verdicts[state.tree] = (returned, state)
+    report.distinct = len(verdicts)
+    # The states after the operation returned first: the strictest, and where a lost fsync shows.
+    for tree, (returned, state) in sorted(verdicts.items(), key=lambda item: not item[1][0]):
+        for problem in check_state(scenario, tree, returned=returned, workdir=workdir):
+            report.problems.append(f"{problem}\n    {state.explain(trace)}")
+        if stop_after is not None and len(report.problems) >= stop_after:
+            break
+    return report
+
+
+@contextlib.contextmanager
+def _copy(tree: Tree, workdir: Path) -> Iterator[Path]:
+    path = workdir / f"state-{next(_copies)}"
+    materialize(tree, path)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _shown(state: Encoded | None, scenario: Scenario) -> str:
+    """Which of the scenario's states ``state`` is, for a report."""
+    for label in ("old", "new", "then"):
+        if state == scenario.encoded[label]:
+            return f"the {label} state"
+    return "a state that is neither the old nor the new one"
+
+
+def check_state(scenario: Scenario, tree: Tree, *, returned: bool, workdir: Path) -> list[str]:
+    old, new, then = scenario.encoded["old"], scenario.encoded["new"], scenario.encoded["then"]
+    sid = scenario.sandbox_id
+    problems: list[str] = []
+    with _copy(tree, workdir) as base:
+        root = base / scenario.root
+        driver = scenario.driver(root=root)
+        untouched = tree_state(str(base))
+        try:
+            seen = loaded(driver, sid)
+        except Exception as exc:
+            return [f"load raised {exc!r}"]
+        if seen not in (old, new):
+            problems.append(f"load returned {_shown(seen, scenario)}")
+        elif returned and seen != new:
+            problems.append("the operation had returned, but load returned the old state")
+        for other in scenario.others:
+            try:
+                if loaded(driver, other) != scenario.encoded[other]:
+                    problems.append(f"sandbox {other!r}, untouched by the operation, changed")
+            except Exception as exc:
+                problems.append(f"sandbox {other!r}, untouched by the operation, does not load: {exc!r}")
+        listed = driver.sandbox_ids()
+        expected = sorted({*scenario.others, *([sid] if seen is not None else [])})
+        if listed != expected:
+            problems.append(f"sandbox_ids() is {listed}, but {expected} load")
+        if tree_state(str(base)) != untouched:
+            problems.append("reading the crash state changed it")
+        try:
+            scenario.driver(root=root).save(*scenario.then)
+            if loaded(scenario.driver(root=root), sid) != then:
+                problems.append("the next save returned, but load does not return what it saved")
+            if kata_view(root, sid) != then:
+                problems.append("the next save returned, but kata's reader does not see what it saved")
+        except Exception as exc:
+            problems.append(f"the next save failed: {exc!r}")
+    with _copy(tree, workdir) as base:
+        problems += _check_repair(scenario, base / scenario.root, seen)
+    return problems
+
+
+def _check_repair(scenario: Scenario, root: Path, seen: Encoded | None) -> list[str]:
+    sid = scenario.sandbox_id
+    status, out = persist_cli("check", "--repair", "--driver", scenario.driver.name, "-o", f"root={root}")
+    if status != 0:
+        return [f"persist check --repair exited {status}: {out.strip()}"]
+    problems = []
+    fresh = scenario.driver(root=root)
+    if loaded(fresh, sid) != seen:
+        problems.append("persist check --repair changed what loads")
+    if kata_view(root, sid) != seen:
+        problems.append("after persist check --repair, kata's reader sees another state than load")
+    if leftovers := fresh.find_leftovers():
+        problems.append(f"persist check --repair left {leftovers}")
+    directory = root / "sbs" / sid
+    if directory.is_dir():
+        names = set(os.listdir(directory))
+        hidden = {name for name in names if name.startswith(".")} - {".journal"}
+        visible = names - hidden - {".journal"}
+        expected = {"persist.json", *seen[1]} if seen is not None else set()
+        if hidden or visible != expected:
+            problems.append(f"after persist check --repair, {directory} holds {sorted(names)}")
+    elif seen is not None:
+        problems.append(f"after persist check --repair, {directory} is gone")
+    for hidden_dir in (".staging", ".trash"):
+        path = root / "sbs" / hidden_dir
+        if path.is_dir() and os.listdir(path):
+            problems.append(f"after persist check --repair, {path} holds {sorted(os.listdir(path))}")
+    return problems
