@@ -56,8 +56,10 @@ def states(n: int) -> dict[str, State]:
     return {
         "before": make_state("A", base),
         "one file": make_state("A", {**base, "c0": "c0-changed"}),
+        "one added": make_state("A", {**base, f"c{n}": "added"}),
         "sandbox file": make_state("A-changed", base),
         "several files": make_state("B", several),
+        "several files, then one": make_state("B", {**several, "c0": "c0-again"}),
         "one removed": make_state("A", {cid: text for cid, text in base.items() if cid != f"c{n // 2}"}),
         "several removed": make_state("A", containers(range(n // 2))),
     }
@@ -167,6 +169,31 @@ def _scenarios() -> dict[str, Scenario]:
         new=s["several removed"],
     )
     one = states(1)
+    add(
+        "one added, 1",
+        setup=_saved(NEIGHBOUR, one["before"]),
+        operation=_save(one["one added"]),
+        old=one["before"],
+        new=one["one added"],
+    )
+    # Several calls in one trace: what a call left undurable must not come back under the next one.
+    again = s["several files, then one"]
+    add(
+        "several files, then one file, 10",
+        setup=_saved(NEIGHBOUR, s["before"]),
+        operation=_save(s["several files"]),
+        old=s["before"],
+        new=s["several files"],
+        more=((_save(again), again),),
+    )
+    add(
+        "destroy, then first save, 1",
+        setup=_saved(NEIGHBOUR, one["before"]),
+        operation=_destroy,
+        old=one["before"],
+        new=None,
+        more=((_save(one["one file"]), one["one file"]),),
+    )
     add(
         "sandbox file, 1",
         setup=_saved(NEIGHBOUR, one["before"]),

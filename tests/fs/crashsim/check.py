@@ -72,7 +72,7 @@ def tree_state(base: str) -> dict[str, tuple[int, int, int, int]]:
 
 @dataclass
 class Scenario:
-    """One driver operation, from a known tree, and what must be stored before and after it."""
+    """Driver calls from a known tree, and what must be stored before and after each."""
 
     name: str
     setup: Callable[[FsDriver, Path], None]  # makes the known tree (with this driver, under this base)
@@ -85,12 +85,20 @@ class Scenario:
     driver: type[FsDriver] = FsDriver
     root: str = "vc"  # the driver's root, relative to the base directory
     warm: bool = True  # the operation runs on the driver that made the tree (seals), else a fresh one
+    more: tuple[tuple[Callable[[FsDriver], object], State | None], ...] = ()  # later calls, in the same trace
+
+    @functools.cached_property
+    def states(self) -> list[Encoded | None]:
+        """As bytes: the state before, after the operation, and after each call of ``more``."""
+        return [encode(self.old), encode(self.new), *(encode(state) for _, state in self.more)]
 
     @functools.cached_property
     def encoded(self) -> dict[str, Encoded | None]:
-        """The states as bytes, by role: "old", "new", "then", and each of ``others`` by its ID."""
-        found = {"old": encode(self.old), "new": encode(self.new), "then": encode(self.then)}
-        return found | {sandbox_id: encode(state) for sandbox_id, state in self.others.items()}
+        """The next save's state, and each of ``others`` by its ID, as bytes."""
+        return {"then": encode(self.then)} | {sandbox_id: encode(state) for sandbox_id, state in self.others.items()}
+
+    def label(self, index: int) -> str:
+        return ("the old state", "the new state")[index] if index < 2 else f"the state after call #{index}"
 
 
 @dataclass
@@ -101,8 +109,8 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def record(scenario: Scenario, base: Path) -> tuple[Trace, FsDriver]:
-    """Make the known tree in ``base``, then run the operation under the recorder."""
+def record(scenario: Scenario, base: Path) -> Trace:
+    """Make the known tree in ``base``, then run the calls under the recorder."""
     base.mkdir(parents=True, exist_ok=True)
     driver = scenario.driver(root=base / scenario.root)
     scenario.setup(driver, base)
@@ -110,8 +118,10 @@ def record(scenario: Scenario, base: Path) -> tuple[Trace, FsDriver]:
         driver = scenario.driver(root=base / scenario.root)
     recorder = Recorder(base)
     with recorder.recording():
-        scenario.operation(driver)
-    return recorder.trace, driver
+        for call in (scenario.operation, *(call for call, _ in scenario.more)):
+            call(driver)
+            recorder.returned()
+    return recorder.trace
 
 
 def run(
@@ -123,22 +133,29 @@ def run(
     mutate: Callable[[Trace], Trace] | None = None,
     stop_after: int | None = None,
 ) -> Report:
-    """Record, explore and check every distinct crash state; ``stop_after`` problems ends it early."""
-    trace, _ = record(scenario, workdir / "recorded")
+    """Record, explore and check every distinct crash state; ``stop_after`` problems ends it early.
+
+    A crash state after ``r`` calls returned may load the state after call ``r`` or (the call in
+    flight) after call ``r + 1``; a tree that several points of the trace can leave must satisfy all.
+    """
+    trace = record(scenario, workdir / "recorded")
     if mutate is not None:
         trace = mutate(trace)
     exploration, states = explore(trace, limit=limit, samples=samples)
     report = Report(trace, exploration)
-    verdicts: dict[Tree, tuple[bool, CrashState]] = {}
+    last = len(scenario.states) - 1
+    verdicts: dict[Tree, tuple[frozenset[int], CrashState]] = {}  # what may load, and where it was made
     for state in states:
-        returned = state.prefix == len(trace.ops)
-        seen = verdicts.get(state.tree)
-        if seen is None or (returned and not seen[0]):
-            verdicts[state.tree] = (returned, state)
+        allowed = frozenset({state.returned, min(state.returned + 1, last)})
+        if state.tree in verdicts:
+            before, example = verdicts[state.tree]
+            verdicts[state.tree] = (before & allowed, state if len(allowed) < len(before) else example)
+        else:
+            verdicts[state.tree] = (allowed, state)
     report.distinct = len(verdicts)
-    # The states after the operation returned first: the strictest, and where a lost fsync shows.
-    for tree, (returned, state) in sorted(verdicts.items(), key=lambda item: not item[1][0]):
-        for problem in check_state(scenario, tree, returned=returned, workdir=workdir):
+    # The strictest first (after a call returned, where a lost fsync shows).
+    for tree, (allowed, state) in sorted(verdicts.items(), key=lambda item: len(item[1][0])):
+        for problem in check_state(scenario, tree, allowed=allowed, workdir=workdir):
             report.problems.append(f"{problem}\n    {state.explain(trace)}")
         if stop_after is not None and len(report.problems) >= stop_after:
             break
@@ -155,16 +172,8 @@ def _copy(tree: Tree, workdir: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _shown(state: Encoded | None, scenario: Scenario) -> str:
-    """Which of the scenario's states ``state`` is, for a report."""
-    for label in ("old", "new", "then"):
-        if state == scenario.encoded[label]:
-            return f"the {label} state"
-    return "a state that is neither the old nor the new one"
-
-
-def check_state(scenario: Scenario, tree: Tree, *, returned: bool, workdir: Path) -> list[str]:
-    old, new, then = scenario.encoded["old"], scenario.encoded["new"], scenario.encoded["then"]
+def check_state(scenario: Scenario, tree: Tree, *, allowed: frozenset[int], workdir: Path) -> list[str]:
+    then = scenario.encoded["then"]
     sid = scenario.sandbox_id
     problems: list[str] = []
     with _copy(tree, workdir) as base:
@@ -175,10 +184,12 @@ def check_state(scenario: Scenario, tree: Tree, *, returned: bool, workdir: Path
             seen = loaded(driver, sid)
         except Exception as exc:
             return [f"load raised {exc!r}"]
-        if seen not in (old, new):
-            problems.append(f"load returned {_shown(seen, scenario)}")
-        elif returned and seen != new:
-            problems.append("the operation had returned, but load returned the old state")
+        which = [i for i, state in enumerate(scenario.states) if state == seen]
+        may = " or ".join(scenario.label(i) for i in sorted(allowed))
+        if not which:
+            problems.append(f"load returned a state that no call made (only {may} may load)")
+        elif not allowed.intersection(which):
+            problems.append(f"load returned {scenario.label(which[0])} (only {may} may load)")
         for other in scenario.others:
             try:
                 if loaded(driver, other) != scenario.encoded[other]:

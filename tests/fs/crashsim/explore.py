@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from crashsim.model import FILE, Tree, replay
-from crashsim.trace import ENTRY_OPS, Sync, Trace, Truncate, Write, describe, directories_of
+from crashsim.trace import ENTRY_OPS, Returned, Sync, Trace, Truncate, Write, describe, directories_of
 
 MAX_TEARS = 4  # torn variants of one write at most (half, and points after a newline)
 
@@ -35,13 +35,14 @@ MAX_TEARS = 4  # torn variants of one write at most (half, and points after a ne
 @dataclass(frozen=True)
 class CrashState:
     prefix: int  # how many operations of the trace were issued before the power went
+    returned: int  # how many of the recorded calls had returned by then (or may as well have)
     lost: tuple[int, ...]  # indices of the directory operations lost
     data: tuple[str, ...]  # what became of the files with unsynced bytes
     tree: Tree
 
     def explain(self, trace: Trace) -> str:
         last = describe(trace.ops[self.prefix - 1]) if self.prefix else "nothing"
-        where = "after the operation returned" if self.prefix == len(trace.ops) else f"after op #{self.prefix}"
+        where = f"after op #{self.prefix}, {self.returned} call(s) returned"
         lost = ", ".join(f"#{i + 1} {describe(trace.ops[i])}" for i in self.lost) or "none"
         data = "; ".join(self.data) or "all durable"
         return f"power lost {where} (last: {last}); directory operations lost: {lost}; file data: {data}"
@@ -128,6 +129,8 @@ def explore(trace: Trace, *, limit: int, samples: int, seed: int = 16) -> tuple[
     for k in range(len(ops) + 1):
         if k:
             op = ops[k - 1]
+            if isinstance(op, Returned):
+                continue  # the same states as the point before (which counts as returned, below)
             if isinstance(op, (Write, Truncate, Sync)):
                 histories.setdefault(op.node, []).append(op)
         durable = [i for i in entry if i < k and made_durable_at[i] < k]
@@ -138,12 +141,19 @@ def explore(trace: Trace, *, limit: int, samples: int, seed: int = 16) -> tuple[
         exploration.points.append(PointCount(k, states, explored))
         points.append((k, durable, optional, options))
 
+    def returned_by(k: int) -> int:
+        """Calls returned at point ``k``: a point just before a return holds the same states as after it."""
+        while k < len(ops) and isinstance(ops[k], Returned):
+            k += 1
+        return sum(isinstance(op, Returned) for op in ops[:k])
+
     def generate() -> Iterator[CrashState]:
-        for k, durable, optional, options in points:
+        for (k, durable, optional, options), point in zip(points, exploration.points, strict=True):
             nodes = sorted(options)
             sizes = [len(options[node]) for node in nodes]
-            count = exploration.points[k].explored
-            if count == exploration.points[k].states:
+            count = point.explored
+            returned = returned_by(k)
+            if count == point.states:
                 combos: Iterator[tuple[int, tuple[int, ...]]] = itertools.product(
                     range(2 ** len(optional)), itertools.product(*(range(size) for size in sizes))
                 )
@@ -162,7 +172,7 @@ def explore(trace: Trace, *, limit: int, samples: int, seed: int = 16) -> tuple[
                     if label and len(options[node]) > 1:
                         labels.append(label)
                 lost = tuple(i for i in optional if i not in kept)
-                yield CrashState(k, lost, tuple(labels), replay(trace.before, ops[:k], kept, contents))
+                yield CrashState(k, returned, lost, tuple(labels), replay(trace.before, ops[:k], kept, contents))
 
     return exploration, generate()
 

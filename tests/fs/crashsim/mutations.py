@@ -10,7 +10,7 @@ the format (``.journal``), not by the writer's code, so they keep working when t
 from __future__ import annotations
 
 from crashsim.model import DIR
-from crashsim.trace import ENTRY_OPS, Create, Op, Rename, Sync, Trace, Write, directories_of
+from crashsim.trace import ENTRY_OPS, Create, Op, Rename, Returned, Sync, Trace, Write, directories_of
 
 
 def drop_directory_fsync_after_rename(trace: Trace) -> Trace:
@@ -41,10 +41,13 @@ def rename_before_file_fsync(trace: Trace) -> Trace:
         if isinstance(op, Sync) and kinds.get(op.node) == "f":
             deferred[op.node] = op
             continue
+        if isinstance(op, Returned):  # never renamed (a file in a tree renamed whole): synced last
+            ops.extend(deferred.values())
+            deferred.clear()
         ops.append(op)
         if isinstance(op, Rename) and op.node in deferred:
             ops.append(deferred.pop(op.node))
-    ops.extend(deferred.values())  # never renamed: synced at the end, as late as the bug allows
+    ops.extend(deferred.values())
     return _changed(trace, ops)
 
 

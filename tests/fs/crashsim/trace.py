@@ -108,13 +108,22 @@ class Sync:
     data_only: bool = False
 
 
+@dataclass(frozen=True)
+class Returned:
+    """Not a file-system operation: the driver call being recorded returned here."""
+
+    path: str = ""
+
+
 EntryOp = Create | Mkdir | Link | Unlink | Rmdir | Rename
 DataOp = Write | Truncate
-Op = EntryOp | DataOp | Sync
+Op = EntryOp | DataOp | Sync | Returned
 ENTRY_OPS = (Create, Mkdir, Link, Unlink, Rmdir, Rename)
 
 
 def describe(op: Op) -> str:
+    if isinstance(op, Returned):
+        return "(the call returned)"
     if isinstance(op, Sync):
         return f"{'fdatasync' if op.data_only else 'fsync'}({op.path})"
     if isinstance(op, Write):
@@ -149,6 +158,10 @@ class Recorder:
     @property
     def trace(self) -> Trace:
         return Trace(self.before, list(self.ops))
+
+    def returned(self) -> None:
+        """Mark the point where a recorded driver call returned (a trace may hold several calls)."""
+        self.ops.append(Returned())
 
     # -- resolution -------------------------------------------------------------------------------
 
