@@ -25,8 +25,8 @@ from unittest import mock
 
 from fs_helpers import Encoded, State, encode, kata_view, loaded
 
-from crashsim.explore import CrashState, Exploration, explore
-from crashsim.model import Tree, materialize
+from crashsim.explore import CrashState, Exploration, explore, process_crash
+from crashsim.model import Tree, materialize, replay, snapshot
 from crashsim.trace import Recorder, Trace
 from persist_core.cli import app as cli_app
 from persist_fs import FsDriver
@@ -121,7 +121,17 @@ def record(scenario: Scenario, base: Path) -> Trace:
         for call in (scenario.operation, *(call for call, _ in scenario.more)):
             call(driver)
             recorder.returned()
-    return recorder.trace
+    trace = recorder.trace
+    if not faithful(trace, base):
+        raise AssertionError(f"{scenario.name}: the trace does not lead to the tree on disk (a call not recorded?)")
+    return trace
+
+
+def faithful(trace: Trace, base: Path) -> bool:
+    """Whether replaying all of ``trace`` (nothing lost) gives the tree now on disk: a call the recorder
+    missed (a new kind of system call in the driver) shows here rather than as wrong crash states."""
+    after, _ = snapshot(str(base))
+    return process_crash(trace, len(trace.ops)) == replay(after, [], (), after.contents)
 
 
 def run(

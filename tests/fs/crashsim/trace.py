@@ -256,6 +256,10 @@ class Recorder:
                 self.ops.append(Write(node, offset, bytes(memoryview(data)[:written]), self._fd_path(fd)))
             return written
 
+        def writev(fd: int, buffers: Any) -> int:
+            buffers = [bytes(buffer) for buffer in buffers]
+            return write(fd, b"".join(buffers)) if self._fd_node(fd) is not None else int(real["writev"](fd, buffers))
+
         def ftruncate(fd: int, length: int) -> None:
             real["ftruncate"](fd, length)
             node = self._fd_node(fd)
@@ -332,6 +336,7 @@ class Recorder:
             "open": open_,
             "write": write,
             "pwrite": pwrite,
+            "writev": writev,
             "ftruncate": ftruncate,
             "truncate": truncate,
             "fsync": sync("fsync"),
@@ -347,7 +352,7 @@ class Recorder:
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[Recorder]:
-        names = ("open", "write", "pwrite", "ftruncate", "truncate", "fsync", "fdatasync", "mkdir", "unlink")
+        names = ("open", "write", "pwrite", "writev", "ftruncate", "truncate", "fsync", "fdatasync", "mkdir", "unlink")
         names += ("remove", "rmdir", "rename", "replace", "link")
         real = {name: getattr(os, name) for name in names}
         for name, wrapper in self._wrappers(real).items():
