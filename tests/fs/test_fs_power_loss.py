@@ -15,22 +15,19 @@ Each test prints its counts (run with ``-s`` to see them).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from crashsim.check import Report, Scenario, faithful, run
+from crashsim.check import Report, Scenario, faithful, persist_cli, run
 from crashsim.explore import process_crash
 from crashsim.model import materialize
 from crashsim.mutations import MUTATIONS
 from crashsim.trace import Op, Recorder, Rename, Returned, Write, describe
 from fs_helpers import SID, State, make_state
 
-from persist_core.cli.app import main as persist_cli
 from persist_fs import FsDriver, RootlessFsDriver
 
 LIMIT = int(os.environ.get("PERSIST_FS_POWER_LOSS_LIMIT", "256"))
@@ -82,10 +79,8 @@ def _destroy(driver: FsDriver) -> None:
 
 
 def _repair(driver: FsDriver) -> None:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = persist_cli(["check", "--repair", "--driver", driver.name, "-o", f"root={driver.root}"])
-    assert status == 0, out.getvalue()
+    status, out = persist_cli("check", "--repair", "--driver", driver.name, "-o", f"root={driver.root}")
+    assert status == 0, out
 
 
 # -- a tree with every leftover a killed writer can leave, for check --repair --------------------------
@@ -130,6 +125,9 @@ def _leftovers(n: int) -> Callable[[FsDriver, Path], None]:
         _killed(base, kind, _save(states(n)["several files"]), _after_journal_and_one_step)
         _killed(base, kind, _save(make_state("S", {"s0": "s"}, sandbox_id="staged")), _before_last_rename)
         _killed(base, kind, lambda fresh: fresh.destroy(GONE_ID), _after_first_rename)
+        found = " ".join(kind(root=base / "vc").find_leftovers())
+        for leftover in ("interrupted commit", "abandoned first save", "abandoned destroy"):
+            assert leftover in found, f"the tree for check --repair has no {leftover}: {found}"
 
     return setup
 
