@@ -132,6 +132,28 @@ def _leftovers(n: int) -> Callable[[FsDriver, Path], None]:
     return setup
 
 
+def _kata_tree(state: State) -> Callable[[FsDriver, Path], None]:
+    """``state`` as kata's own driver leaves it: the same files, no ``.journal``."""
+
+    def setup(driver: FsDriver, base: Path) -> None:
+        driver.save(*NEIGHBOUR)
+        driver.save(*state)
+        (base / "vc" / "sbs" / SID / ".journal").unlink()
+
+    return setup
+
+
+def _interrupted(before: State, after: State) -> Callable[[FsDriver, Path], None]:
+    """A journaled commit from ``before`` to ``after`` killed past its commit point (one step applied)."""
+
+    def setup(driver: FsDriver, base: Path) -> None:
+        driver.save(*NEIGHBOUR)
+        driver.save(*before)
+        _killed(base, type(driver), _save(after), _after_journal_and_one_step)
+
+    return setup
+
+
 # -- the scenarios -------------------------------------------------------------------------------------
 
 
@@ -191,6 +213,21 @@ def _scenarios() -> dict[str, Scenario]:
         old=one["before"],
         new=None,
         more=((_save(one["one file"]), one["one file"]),),
+    )
+    for kind in ("one file", "several files"):
+        add(
+            f"{kind}, 1, over a tree kata wrote (no journal)",
+            setup=_kata_tree(one["before"]),
+            operation=_save(one[kind]),
+            old=one["before"],
+            new=one[kind],
+        )
+    add(
+        "one file, 1, over an interrupted commit",
+        setup=_interrupted(one["before"], one["several files"]),
+        operation=_save(one["several files, then one"]),
+        old=one["several files"],
+        new=one["several files, then one"],
     )
     add(
         "sandbox file, 1",
