@@ -109,7 +109,8 @@ def _file_options(trace: Trace, node: int, history: list[Write | Truncate | Sync
                 torn = _apply(content, op, cut)
                 options.setdefault(torn, f"{shown}: {kept} of {len(pending)} unsynced writes kept, then {cut} bytes")
         content = _apply(content, op)
-    options.setdefault(content, f"{shown}: all {len(pending)} unsynced writes kept")
+    options.pop(content, None)
+    options[content] = f"{shown}: all {len(pending)} unsynced writes kept"  # last: "everything kept"
     return [(label, data) for data, label in options.items()]
 
 
