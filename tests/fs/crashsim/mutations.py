@@ -73,6 +73,26 @@ def empty_journal_early(trace: Trace) -> Trace:
     return _changed(trace, ops)
 
 
+def retire_journal_without_fsync(trace: Trace) -> Trace:
+    """Empty the journal after a journaled commit but leave out the directory fsync that follows, so that
+    a power loss may bring the retired journal back under a later call's temporaries."""
+    written = {op.node for op in trace.ops if isinstance(op, Write) and op.data}
+    ops: list[Op] = []
+    committed = False
+    retired_in: int | None = None
+    for op in trace.ops:
+        if retired_in is not None and isinstance(op, Sync) and op.node == retired_in:
+            retired_in = None
+            continue
+        if isinstance(op, Rename) and op.dst_name == ".journal":
+            if op.node in written:
+                committed = True
+            elif committed:
+                committed, retired_in = False, op.dst_parent
+        ops.append(op)
+    return _changed(trace, ops)
+
+
 def _changed(trace: Trace, ops: list[Op]) -> Trace:
     if ops == trace.ops:
         raise AssertionError("crashsim: the mutation found nothing to break in this trace")
@@ -83,4 +103,5 @@ MUTATIONS = {
     "directory fsync after a rename dropped": drop_directory_fsync_after_rename,
     "rename before the file's fsync": rename_before_file_fsync,
     "journal emptied before the steps are durable": empty_journal_early,
+    "journal emptied without an fsync": retire_journal_without_fsync,
 }
