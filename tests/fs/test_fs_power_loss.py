@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from crashsim.check import Report, Scenario, faithful, persist_cli, run
-from crashsim.explore import process_crash
+from crashsim.explore import explore, process_crash
 from crashsim.model import materialize
 from crashsim.mutations import MUTATIONS
 from crashsim.trace import Op, Recorder, Rename, Returned, Write, describe
@@ -358,3 +358,34 @@ def test_the_recorder_resolves_descriptors_and_notices_a_call_it_missed(root: Pa
         unrecorded_write(fd, b" unseen")
         os.close(fd)
     assert not faithful(recorder.trace, root)
+
+
+def test_the_model_loses_unsynced_names_and_bytes_but_never_what_an_fsync_made_durable(root: Path) -> None:
+    """A file written, renamed without its fsync, then its directory fsynced: the classic bug, by hand."""
+    root.mkdir(parents=True)
+    recorder = Recorder(root)
+    with recorder.recording():
+        fd = os.open(root / "tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"ab")
+        os.close(fd)
+        os.rename(root / "tmp", root / "file")
+        dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        os.fsync(dir_fd)
+        os.close(dir_fd)
+    exploration, states = explore(recorder.trace, limit=1000, samples=0)
+    trees: dict[int, set[object]] = {}
+    for state in states:
+        trees.setdefault(state.prefix, set()).add(state.tree)
+
+    def tree(**files: bytes) -> object:
+        return ("d", tuple((name, ("f", data)) for name, data in sorted(files.items())))
+
+    assert trees[0] == {tree()}
+    # Written, not renamed: the name may be lost; the bytes may be lost, torn or kept.
+    assert trees[2] == {tree(), tree(tmp=b""), tree(tmp=b"a"), tree(tmp=b"ab")}
+    # Renamed, not yet durable: either name, or none, with any prefix of the bytes.
+    assert trees[3] == {tree()} | {tree(**{name: data}) for name in ("tmp", "file") for data in (b"", b"a", b"ab")}
+    # The directory fsynced: the rename stays, but the file's bytes were never made durable.
+    assert trees[4] == {tree(file=b""), tree(file=b"a"), tree(file=b"ab")}
+    assert exploration.exhaustive
+    assert [point.states for point in exploration.points] == [1, 2, 6, 12, 3]
