@@ -204,6 +204,14 @@ class PersistDriver(abc.ABC):
         check_id(sandbox_id, "sandbox")
         return None
 
+    def missing_store(self) -> str | None:
+        """Where the store should be when it does not exist (a path, a URL); None if it exists or cannot tell.
+
+        Tools that only read refuse a missing store, so that a mistyped path is not taken for an empty
+        store; writing creates it as usual.
+        """
+        return None
+
     def find_leftovers(self) -> list[str]:
         """Descriptions of what killed writers left behind (invisible to readers, cleaned by writers)."""
         return []

@@ -11,11 +11,12 @@ import json
 import re
 from typing import Any, TypeVar
 
-from cattrs import BaseValidationError, Converter, transform_error
+from cattrs import BaseValidationError, Converter
 
 from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
 from persist_core.codec.decoders import Decoders
 from persist_core.codec.encoders import Encoders
+from persist_core.codec.explain import field_errors
 from persist_core.codec.generated import Refused
 from persist_core.errors import CorruptStateError, EncodeError
 
@@ -136,7 +137,7 @@ def _explain(data: Any, cls: type) -> str:
     try:
         _converter(detailed=True).structure(data, cls)
     except BaseValidationError as exc:
-        return "; ".join(transform_error(exc, path="$", format_exception=_describe))
+        return "; ".join(field_errors(exc, _describe))  # paths in the file's keys ($.PersistVersion)
     except Exception as exc:  # noqa: BLE001 - any failure is worth showing as is
         return str(exc)
     return "invalid document"
