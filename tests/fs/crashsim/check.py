@@ -227,6 +227,8 @@ def check_state(scenario: Scenario, tree: Tree, *, allowed: frozenset[int], work
 
 def _check_repair(scenario: Scenario, root: Path, seen: Encoded | None) -> list[str]:
     sid = scenario.sandbox_id
+    if not root.exists():
+        return []  # nothing stored, nothing to repair (the command refuses a store that does not exist)
     status, out = persist_cli("check", "--repair", "--driver", scenario.driver.name, "-o", f"root={root}")
     if status != 0:
         return [f"persist check --repair exited {status}: {out.strip()}"]
