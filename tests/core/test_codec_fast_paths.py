@@ -266,7 +266,7 @@ def model_nodes(obj: Any) -> list[Any]:
         elif isinstance(item, dict):
             pending.extend(item.values())
         elif attrs.has(type(item)) and not isinstance(item, GoTime):
-            if attrs.fields(type(item)):  # PciPath has none: nothing to set
+            if attrs.fields(type(item)):  # a class without fields (PciPath) has nothing to set
                 found.append(item)
             pending.extend(getattr(item, field.name) for field in attrs.fields(type(item)))
     return found
