@@ -68,3 +68,11 @@ def test_a_deep_record_is_listed_as_corrupt_and_others_still_load(tmp_path: Path
     with pytest.raises(CorruptStateError, match="nested 20000 levels deep"):
         driver.load("sb")
     assert driver.load("ok")[0].sandbox_container == "ok"
+
+
+def test_a_deep_but_valid_record_loads_again_and_again_through_the_driver_caches(tmp_path: Path) -> None:
+    driver = get_driver("fs", root=str(tmp_path))
+    driver.save(SandboxState(sandbox_container="sb"), {})
+    (tmp_path / "sbs" / "sb" / "persist.json").write_bytes(_deep(3000))
+    for _ in range(3):  # first sight, second sight (kept if it can be copied), and a third
+        assert driver.load("sb")[0].sandbox_container == "sb"
