@@ -97,7 +97,6 @@ class Save:
         self.max_ops = options.max_txn_ops
         self.max_request_bytes = options.max_request_bytes
         self.max_bytes = options.max_request_bytes - HEADROOM
-        self.own_staged: set[str] = set()  # keys this save wrote in attempts that did not commit
         directory = layout.containers_dir(sandbox_id)
         self.directory_range = {"key": b64(directory), "range_end": b64(range_end(directory))}
 
@@ -181,6 +180,7 @@ class Save:
     def _attempt(self, stored: Stored) -> Stored | tuple[Stored]:
         """One try: the new state when committed, or (the state to retry from,) when not."""
         layout, sid = self.layout, self.sandbox_id
+        # Unique to this attempt; starts with the revision it diffs against, for people reading the keys.
         stamp = f"{stored.revision:x}-{secrets.token_hex(4)}"
         changed = [cid for cid in self.containers if stored.records.get(cid) != self.digests[cid]]
         changed_set = set(changed)
@@ -191,7 +191,7 @@ class Save:
             for cid, old in stored.manifest.items()
             if cid not in self.containers or cid in changed_set
         }
-        garbage = sorted((superseded & stored.keys) | stored.leftovers(layout, sid, self.own_staged))
+        garbage = sorted((superseded & stored.keys) | stored.unreferenced(layout, sid))
 
         head = [put_op(layout.sandbox_key(sid), self.sandbox)]
         head_bytes = op_size(layout.sandbox_key(sid), self.sandbox)
@@ -227,7 +227,6 @@ class Save:
 
         revision = stored.revision
         for batch in self._batches(staged):
-            self.own_staged.update(key for key, _, _ in batch)
             body = {
                 "compare": self._compares(stored, revision),
                 "success": [put_op(key, value) for key, value, _ in batch],
@@ -248,7 +247,6 @@ class Save:
             ],
             "failure": self._failure_ops(),
         }
-        self.own_staged.update(key for key, _, _ in commit_puts)
         result = self._txn(body, ("the sandbox record", len(self.sandbox)))
         if not result["succeeded"]:
             return (self._fresh(result),)

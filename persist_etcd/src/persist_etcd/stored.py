@@ -40,15 +40,6 @@ def decode_manifest(data: bytes, where: str) -> dict[str, str]:
     return manifest
 
 
-def stamp_revision(stamp: str) -> int | None:
-    """The store revision a save started from, which its stamp begins with (hex), or None."""
-    head = stamp.partition("-")[0]
-    try:
-        return int(head, 16)
-    except ValueError:
-        return None
-
-
 def read_ops(layout: Layout, sandbox_id: str) -> list[dict[str, Any]]:
     """The two ranges that read a sandbox whole; inside one transaction they see one revision."""
     directory = layout.containers_dir(sandbox_id)
@@ -116,26 +107,18 @@ class Stored:
             corrupt_manifest=corrupt,
         )
 
-    def leftovers(self, layout: Layout, sandbox_id: str, own: Iterable[str] = ()) -> set[str]:
-        """Container keys no save will ever reference: safe to delete.
+    def unreferenced(self, layout: Layout, sandbox_id: str) -> set[str]:
+        """Container record keys the manifest does not name: left by superseded, failed or killed saves.
 
-        A key is a leftover if the manifest does not name it and either this driver wrote it in a save
-        that did not commit (``own``), or its stamp says its save started before the sandbox record's
-        last write: such a save's commit compares the record's revision and can no longer succeed.
+        A save deletes them in (or right after) its commit: the commit changes the sandbox record,
+        which every other save in flight compares, so none of them can ever make such a key current.
+        Keys of other shapes are not this driver's and are left alone.
         """
         referenced = {layout.container_key(sandbox_id, cid, stamp) for cid, stamp in self.manifest.items()}
-        referenced.add(layout.manifest_key(sandbox_id))
-        own_keys = set(own)
         directory = layout.containers_dir(sandbox_id)
         result = set()
         for key in self.keys - referenced:
-            if key in own_keys:
-                result.add(key)
-                continue
             parts = key[len(directory) :].split("/")
-            if len(parts) != 2 or parts[0].startswith("."):
-                continue  # not a key this driver writes: leave it alone
-            started = stamp_revision(parts[1])
-            if started is not None and self.sandbox_revision and started < self.sandbox_revision:
+            if len(parts) == 2 and not parts[0].startswith(".") and parts[1]:
                 result.add(key)
         return result
