@@ -232,7 +232,7 @@ class Save:
                 "success": [put_op(key, value) for key, value, _ in batch],
                 "failure": self._failure_ops(),
             }
-            result = self._txn(body, max(((name, len(value)) for _, value, name in batch), key=lambda x: x[1]))
+            result = self._txn(body, max(((name, len(value)) for _, value, name in batch), key=lambda item: item[1]))
             if not result["succeeded"]:
                 return (self._fresh(result),)
             revision = int(result["header"]["revision"])
@@ -247,7 +247,11 @@ class Save:
             ],
             "failure": self._failure_ops(),
         }
-        result = self._txn(body, ("the sandbox record", len(self.sandbox)))
+        largest = max(
+            [("the sandbox record", len(self.sandbox)), *((name, len(value)) for _, value, name in commit_puts)],
+            key=lambda item: item[1],
+        )
+        result = self._txn(body, largest)
         if not result["succeeded"]:
             return (self._fresh(result),)
         committed = int(result["header"]["revision"])
