@@ -181,3 +181,27 @@ def test_prefixes_keep_stores_apart(make_driver: Callable[..., EtcdDriver], etcd
     left.save(sandbox(), {})
     assert right.sandbox_ids() == []
     assert left.load("sb")[0] == sandbox()
+
+
+@pytest.mark.parametrize("cache", [0, 1])
+def test_the_snapshot_cache_is_bounded_and_0_turns_it_off(
+    make_driver: Callable[..., EtcdDriver], monkeypatch: pytest.MonkeyPatch, cache: int
+) -> None:
+    driver = make_driver(snapshot_cache=cache)
+    calls: list[str] = []
+    real_txn = driver._gateway.txn
+
+    def counting_txn(what: str, body: dict[str, object]) -> dict[str, object]:
+        calls.append(what)
+        return real_txn(what, body)
+
+    monkeypatch.setattr(driver._gateway, "txn", counting_txn)
+    for sandbox_id in ("a", "b", "a"):
+        driver.save(sandbox(sandbox_id), {"c": container()})
+    # Without a cache every save reads first; with room for one sandbox, "a" was pushed out by "b".
+    assert len(calls) == 6
+    calls.clear()
+    driver.save(sandbox("a"), {"c": container("changed")})
+    assert len(calls) == (2 if cache == 0 else 1)
+    assert len(driver._snapshots) == cache
+    assert make_driver(snapshot_cache=0).load("a")[1] == {"c": container("changed")}
