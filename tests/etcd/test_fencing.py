@@ -106,9 +106,7 @@ def test_a_stopped_process_resumes_without_overwriting_the_new_holder(make_drive
         lock.release()
         """
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None and child.stdin is not None
         assert child.stdout.readline().strip() == "read"

@@ -171,7 +171,10 @@ def test_destroy_removes_the_sandbox_but_not_its_neighbours(etcd_driver: EtcdDri
     with pytest.raises(SandboxNotFoundError, match="'sb'"):
         etcd_driver.load("sb")
     _, stored = raw_range(endpoint(etcd_driver), f"{etcd_prefix}:/")
-    assert set(stored) == {f"{etcd_prefix}:/ctr/sb2/.manifest", *record_keys(endpoint(etcd_driver), etcd_prefix, "sb2").values()}
+    assert set(stored) == {
+        f"{etcd_prefix}:/ctr/sb2/.manifest",
+        *record_keys(endpoint(etcd_driver), etcd_prefix, "sb2").values(),
+    }
     etcd_driver.save(sandbox("sb"), {"d": container()})  # its cached revisions went with it
     assert etcd_driver.load("sb")[1] == {"d": container()}
 

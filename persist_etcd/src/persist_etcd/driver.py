@@ -126,7 +126,13 @@ class EtcdDriver(PersistDriver):
     def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
         self._faults.check("save")
         save = Save(
-            self._gateway, self._layout, self._options, sandbox_id, sandbox, containers, self._fences(sandbox_id)
+            self._gateway,
+            self._layout,
+            self._options,
+            sandbox_id=sandbox_id,
+            sandbox=sandbox,
+            containers=containers,
+            fences=self._fences(sandbox_id),
         )
         try:
             stored = save.run(self._remembered(sandbox_id))
@@ -183,7 +189,7 @@ class EtcdDriver(PersistDriver):
 
     def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:
         self._faults.check("lock")
-        held = locks.acquire(self._gateway, self._layout, sandbox_id, exclusive, timeout, self._forget_lock)
+        held = locks.acquire(self._gateway, self._layout, sandbox_id, exclusive, timeout, on_release=self._forget_lock)
         with self._guard:
             self._held.setdefault(sandbox_id, []).append(held)
         return held

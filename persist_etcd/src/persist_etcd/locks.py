@@ -77,6 +77,7 @@ class HeldLock:
         self,
         gateway: Gateway,
         what: str,
+        *,
         lease_id: int,
         key: str,
         create_revision: int,
@@ -127,6 +128,7 @@ def acquire(
     sandbox_id: str,
     exclusive: bool,
     timeout: float | None,
+    *,
     on_release: Callable[[HeldLock], None] = lambda held: None,
 ) -> HeldLock:
     """Block until the lock is granted or ``timeout`` passes (LockTimeoutError); return the held lock."""
@@ -154,7 +156,15 @@ def acquire(
         _revoke(gateway, lease_id, what)
         raise
 
-    return HeldLock(gateway, what, lease_id, own_key, revision, keeper, on_release)
+    return HeldLock(
+        gateway,
+        what,
+        lease_id=lease_id,
+        key=own_key,
+        create_revision=revision,
+        keeper=keeper,
+        on_release=on_release,
+    )
 
 
 class _Claim:

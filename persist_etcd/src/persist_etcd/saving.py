@@ -81,6 +81,7 @@ class Save:
         gateway: Gateway,
         layout: Layout,
         options: EtcdOptions,
+        *,
         sandbox_id: str,
         sandbox: bytes,
         containers: Mapping[str, bytes],
@@ -141,7 +142,9 @@ class Save:
 
     def read(self) -> Stored:
         result = self.gateway.txn(self.what, {"success": read_ops(self.layout, self.sandbox_id)})
-        return Stored.parse(self.layout, self.sandbox_id, result.get("responses", []), int(result["header"]["revision"]))
+        return Stored.parse(
+            self.layout, self.sandbox_id, result.get("responses", []), int(result["header"]["revision"])
+        )
 
     # -- the save ------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import attrs
 
 from persist_core.errors import CorruptStateError
 from persist_etcd.gateway import b64, parse_kvs
-from persist_etcd.keys import MANIFEST, Layout, range_end
+from persist_etcd.keys import Layout, range_end
 
 
 def digest(data: bytes) -> bytes:
