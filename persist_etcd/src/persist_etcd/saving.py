@@ -189,12 +189,14 @@ class Save:
         changed_set = set(changed)
         manifest = {cid: stamp if cid in changed_set else stored.manifest[cid] for cid in self.containers}
         puts = [(layout.container_key(sid, cid, stamp), self.containers[cid], f"container {cid!r}") for cid in changed]
+        # Records this save makes unreachable: the old ones of changed and removed containers (those
+        # present), and whatever earlier saves left behind.
         superseded = {
             layout.container_key(sid, cid, old)
             for cid, old in stored.manifest.items()
-            if cid not in self.containers or cid in changed_set
+            if cid in stored.records and (cid not in self.containers or cid in changed_set)
         }
-        garbage = sorted((superseded & stored.keys) | stored.unreferenced(layout, sid))
+        garbage = sorted(superseded | stored.unreferenced)
 
         head = [put_op(layout.sandbox_key(sid), self.sandbox)]
         head_bytes = op_size(layout.sandbox_key(sid), self.sandbox)
@@ -259,14 +261,13 @@ class Save:
             return (self._fresh(result),)
         committed = int(result["header"]["revision"])
 
-        keys = set(stored.keys) | {key for key, _, _ in puts}
-        keys.difference_update(commit_deletes)
-        if manifest_written:
-            keys.add(manifest_key)
+        key_count = stored.key_count + len(puts) - len(commit_deletes)
+        if manifest_written and not stored.manifest_present:
+            key_count += 1
         elif manifest_deleted:
-            keys.discard(manifest_key)
+            key_count -= 1
         count = int(result["responses"][-1].get("response_range", {}).get("count", 0))
-        if count != len(keys):
+        if count != key_count:
             # Someone deleted keys since the diff: read again and rewrite what our manifest misses.
             fresh = self.read()
             if fresh.sandbox_revision == committed and any(
@@ -275,15 +276,15 @@ class Save:
                 _log.warning("%s: records were deleted behind the driver's back; writing them again", self.what)
                 return (fresh,)
             return fresh
-        keys.difference_update(self._collect(later_deletes))
+        deleted = self._collect(later_deletes)
         return Stored(
             revision=committed,
             sandbox_revision=committed,
-            sandbox=self.sandbox,
             manifest=manifest,
             manifest_present=bool(manifest),
             records=dict(self.digests),
-            keys=frozenset(keys),
+            key_count=key_count - len(deleted),
+            unreferenced=frozenset(later_deletes) - deleted,
         )
 
     def _batches(self, items: Sequence[tuple[str, bytes, str]]) -> Iterable[list[tuple[str, bytes, str]]]:

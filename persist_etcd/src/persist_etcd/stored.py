@@ -29,12 +29,13 @@ def encode_manifest(manifest: Mapping[str, str]) -> bytes:
 
 def decode_manifest(data: bytes, where: str) -> dict[str, str]:
     manifest: dict[str, str] = {}
+    stamps: dict[str, str] = {}  # containers saved together share one stamp: keep one copy of it
     try:
         for line in data.decode("ascii").splitlines():
             cid, stamp = line.split(" ")
             if not cid or not stamp or "/" in cid or "/" in stamp:
                 raise ValueError(line)
-            manifest[cid] = stamp
+            manifest[cid] = stamps.setdefault(stamp, stamp)
     except ValueError as exc:
         raise CorruptStateError(f"{where}: not a persist-etcd manifest ({exc})") from exc
     return manifest
@@ -55,16 +56,12 @@ class Stored:
 
     revision: int  # the store revision at which all of this was true
     sandbox_revision: int  # mod_revision of the sandbox record; 0 when it is not stored
-    sandbox: bytes | None
     manifest: Mapping[str, str]  # container ID -> stamp of its current record
     manifest_present: bool
     records: Mapping[str, bytes]  # container ID -> digest of its current record, for those present
-    keys: frozenset[str]  # every key in the container directory, whatever it is
+    key_count: int  # keys in the container directory, whatever they are
+    unreferenced: frozenset[str]  # container record keys the manifest does not name (see below)
     corrupt_manifest: str | None = None  # why the manifest did not parse, if it did not
-
-    @classmethod
-    def empty(cls) -> Stored:
-        return cls(0, 0, None, {}, False, {}, frozenset())
 
     @classmethod
     def parse(cls, layout: Layout, sandbox_id: str, responses: list[dict[str, Any]], revision: int) -> Stored:
@@ -99,25 +96,28 @@ class Stored:
         return cls(
             revision=revision,
             sandbox_revision=record[2] if record else 0,
-            sandbox=record[1] if record else None,
             manifest=manifest,
             manifest_present=manifest_key in values,
             records=records,
-            keys=frozenset(values),
+            key_count=len(values),
+            unreferenced=frozenset(cls._unreferenced(layout, sandbox_id, manifest, values)),
             corrupt_manifest=corrupt,
         )
 
-    def unreferenced(self, layout: Layout, sandbox_id: str) -> set[str]:
+    @staticmethod
+    def _unreferenced(layout: Layout, sandbox_id: str, manifest: Mapping[str, str], keys: Iterable[str]) -> set[str]:
         """Container record keys the manifest does not name: left by superseded, failed or killed saves.
 
         A save deletes them in (or right after) its commit: the commit changes the sandbox record,
         which every other save in flight compares, so none of them can ever make such a key current.
         Keys of other shapes are not this driver's and are left alone.
         """
-        referenced = {layout.container_key(sandbox_id, cid, stamp) for cid, stamp in self.manifest.items()}
+        referenced = {layout.container_key(sandbox_id, cid, stamp) for cid, stamp in manifest.items()}
         directory = layout.containers_dir(sandbox_id)
         result = set()
-        for key in self.keys - referenced:
+        for key in keys:
+            if key in referenced:
+                continue
             parts = key[len(directory) :].split("/")
             if len(parts) == 2 and not parts[0].startswith(".") and parts[1]:
                 result.add(key)
