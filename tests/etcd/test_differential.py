@@ -136,7 +136,7 @@ class TwoWritersAndARawClient(RuleBasedStateMachine):
 
     @invariant()
     def a_fresh_reader_agrees(self) -> None:
-        reader = EtcdDriver(endpoints=self.cluster.endpoints, prefix=self.prefix, snapshot_cache=0)
+        reader = EtcdDriver(endpoints=self.cluster.endpoints, prefix=self.prefix, cache_bytes=0)
         try:
             if self.expected is None:
                 with pytest.raises(SandboxNotFoundError):
@@ -170,5 +170,5 @@ def test_a_record_rewritten_by_another_client_is_written_again(etcd_cluster: Etc
     writer.save(sandbox, {"c": VALUES[0]})
     raw_put(endpoint, record_keys(endpoint, etcd_prefix, "sb")["c"], codec.dumps(VALUES[1]))
     writer.save(sandbox, {"c": VALUES[0]})  # unchanged for the writer's memory, not for the store
-    reader = EtcdDriver(endpoints=etcd_cluster.endpoints, prefix=etcd_prefix, snapshot_cache=0)
+    reader = EtcdDriver(endpoints=etcd_cluster.endpoints, prefix=etcd_prefix, cache_bytes=0)
     assert reader._load("sb").containers["c"].data == codec.dumps(VALUES[0])

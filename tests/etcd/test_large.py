@@ -28,7 +28,7 @@ def stored_keys(driver: EtcdDriver) -> dict[str, tuple[bytes, int]]:
 
 
 def test_a_thousand_containers_save_load_and_change_one(make_driver: Callable[..., EtcdDriver]) -> None:
-    writer, reader = make_driver(), make_driver(snapshot_cache=0)
+    writer, reader = make_driver(), make_driver(cache_bytes=0)
     writer.save(sandbox("v1"), containers(1000, "v1"))
     assert reader.load("sb") == (sandbox("v1"), containers(1000, "v1"))
 
@@ -61,7 +61,7 @@ def test_readers_see_one_save_or_the_other_never_a_mix(make_driver: Callable[...
     errors: list[BaseException] = []
 
     def read() -> None:
-        reader = make_driver(snapshot_cache=0)
+        reader = make_driver(cache_bytes=0)
         try:
             while not stop.is_set():
                 state, loaded = reader.load("sb")
@@ -105,7 +105,7 @@ def test_a_save_killed_between_its_requests_leaves_the_previous_state(
         with pytest.raises(BackendUnavailableError):
             writer.save(sandbox("new"), containers(50, "new"))
         monkeypatch.undo()
-        fresh = make_driver(snapshot_cache=0)
+        fresh = make_driver(cache_bytes=0)
         assert fresh.load("sb") == (sandbox("old"), containers(50, "old"))
     fresh.save(sandbox("new"), containers(50, "new"))  # the next save also removes what was left behind
     assert make_driver().load("sb") == (sandbox("new"), containers(50, "new"))
@@ -117,7 +117,7 @@ def test_records_bigger_than_one_request_together_are_split(make_driver: Callabl
     driver = make_driver()
     big = {f"c{n}": ContainerState(bundle_path="x" * 700_000) for n in range(4)}  # 2.8 MB in all
     driver.save(sandbox(), big)
-    assert make_driver(snapshot_cache=0).load("sb") == (sandbox(), big)
+    assert make_driver(cache_bytes=0).load("sb") == (sandbox(), big)
 
 
 def test_an_oversized_record_is_refused_at_once_naming_its_size_and_the_limit(
@@ -154,7 +154,7 @@ def test_a_server_with_a_lower_limit_is_reported_at_once_not_as_an_outage(
 def test_a_three_member_cluster_takes_a_thousand_containers(start_etcd: Callable[..., EtcdCluster]) -> None:
     cluster = start_etcd(3)
     writer = EtcdDriver(endpoints=cluster.endpoints, prefix="/big")
-    reader = EtcdDriver(endpoints=list(reversed(cluster.endpoints)), prefix="/big", snapshot_cache=0)
+    reader = EtcdDriver(endpoints=list(reversed(cluster.endpoints)), prefix="/big", cache_bytes=0)
     try:
         writer.save(sandbox("one"), containers(1000, "one"))
         writer.save(sandbox("two"), containers(1000, "two"))

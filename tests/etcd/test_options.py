@@ -49,8 +49,8 @@ def test_bad_endpoints_are_named(endpoints: object) -> None:
         ({"max_request_bytes": 2.5e6}, "max_request_bytes"),
         ({"max_txn_ops": 2}, "max_txn_ops"),
         ({"max_txn_ops": "many"}, "max_txn_ops"),
-        ({"snapshot_cache": -1}, "snapshot_cache"),
-        ({"snapshot_cache": True}, "snapshot_cache"),
+        ({"cache_bytes": -1}, "cache_bytes"),
+        ({"cache_bytes": True}, "cache_bytes"),
         ({"lock_ttl": 0}, "lock_ttl"),
         ({"lock_ttl": 1.5}, "lock_ttl"),
         ({"lock_ttl": True}, "lock_ttl"),
@@ -77,7 +77,7 @@ def test_options_reopen_the_same_store() -> None:
         timeout=2,
         max_request_bytes="4194304",
         max_txn_ops=1024,
-        snapshot_cache=0,
+        cache_bytes=0,
         ca_cert="/ca.pem",
         client_cert="/c.pem",
         client_key="/k.pem",
@@ -92,7 +92,7 @@ def test_options_reopen_the_same_store() -> None:
         "timeout": 2.0,
         "max_request_bytes": 4194304,
         "max_txn_ops": 1024,
-        "snapshot_cache": 0,
+        "cache_bytes": 0,
         "ca_cert": "/ca.pem",
         "client_cert": "/c.pem",
         "client_key": "/k.pem",
@@ -108,6 +108,7 @@ def test_defaults() -> None:
         "prefix": "/persist",
         "lock_ttl": 10,
         "timeout": 5.0,
+        "cache_bytes": 8 << 20,
     }
     assert EtcdDriver(prefix="/").options["prefix"] == "/"
 

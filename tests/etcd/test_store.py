@@ -187,10 +187,11 @@ def test_prefixes_keep_stores_apart(make_driver: Callable[..., EtcdDriver], etcd
 
 
 @pytest.mark.parametrize("cache", [0, 1])
-def test_the_snapshot_cache_is_bounded_and_0_turns_it_off(
+def test_the_remembered_state_is_bounded_by_cache_bytes_and_0_turns_it_off(
     make_driver: Callable[..., EtcdDriver], monkeypatch: pytest.MonkeyPatch, cache: int
 ) -> None:
-    driver = make_driver(snapshot_cache=cache)
+    # Room for one sandbox of one container (Stored.footprint: 512 + 151), or none.
+    driver = make_driver(cache_bytes=700 * cache)
     calls: list[str] = []
     real_txn = driver._gateway.txn
 
@@ -207,4 +208,4 @@ def test_the_snapshot_cache_is_bounded_and_0_turns_it_off(
     driver.save(sandbox("a"), {"c": container("changed")})
     assert len(calls) == (2 if cache == 0 else 1)
     assert len(driver._snapshots) == cache
-    assert make_driver(snapshot_cache=0).load("a")[1] == {"c": container("changed")}
+    assert make_driver(cache_bytes=0).load("a")[1] == {"c": container("changed")}

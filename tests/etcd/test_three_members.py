@@ -57,7 +57,7 @@ def test_a_thousand_containers_all_or_nothing(
     etcd_cluster: EtcdCluster, make_driver: Callable[..., EtcdDriver]
 ) -> None:
     writer = make_driver()
-    reader = make_driver(endpoints=list(reversed(etcd_cluster.endpoints)), snapshot_cache=0)
+    reader = make_driver(endpoints=list(reversed(etcd_cluster.endpoints)), cache_bytes=0)
     errors: list[BaseException] = []
     stop = threading.Event()
 

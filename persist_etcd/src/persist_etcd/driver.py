@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ from persist_core import Capability, PersistDriver, Record, StoredSandbox
 from persist_core.driver import Release
 from persist_core.errors import CorruptStateError, SandboxNotFoundError
 from persist_core.faults import FaultInjection
+from persist_core.lru import BoundedLRU
 from persist_etcd import locks
 from persist_etcd.gateway import Gateway, b64, parse_kvs
 from persist_etcd.keys import Layout, range_end
@@ -28,7 +28,6 @@ from persist_etcd.options import (
     DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_MAX_TXN_OPS,
     DEFAULT_PREFIX,
-    DEFAULT_SNAPSHOT_CACHE,
     DEFAULT_TIMEOUT,
     EtcdOptions,
 )
@@ -51,7 +50,7 @@ class EtcdDriver(PersistDriver):
         *,
         max_request_bytes: int | str = DEFAULT_MAX_REQUEST_BYTES,
         max_txn_ops: int | str = DEFAULT_MAX_TXN_OPS,
-        snapshot_cache: int | str = DEFAULT_SNAPSHOT_CACHE,
+        cache_bytes: int | str | None = None,
         ca_cert: str | None = None,
         client_cert: str | None = None,
         client_key: str | None = None,
@@ -66,7 +65,7 @@ class EtcdDriver(PersistDriver):
             timeout=timeout,
             max_request_bytes=max_request_bytes,
             max_txn_ops=max_txn_ops,
-            snapshot_cache=snapshot_cache,
+            cache_bytes=cache_bytes,
             ca_cert=ca_cert,
             client_cert=client_cert,
             client_key=client_key,
@@ -76,7 +75,10 @@ class EtcdDriver(PersistDriver):
         )
         self._layout = Layout(self._options.prefix)
         self._gateway = Gateway(self._options)
-        self._snapshots: OrderedDict[str, Stored] = OrderedDict()
+        self._use_cache_bytes(self._options.cache_bytes)  # the core's caches
+        # What this driver last saw stored, per sandbox: saves the read before a save. Charged by the
+        # memory it takes (Stored.footprint), within the same cache_bytes.
+        self._snapshots: BoundedLRU[str, Stored] = BoundedLRU(self._options.cache_bytes)
         self._held: dict[str, list[HeldLock]] = {}
         self._guard = threading.Lock()
         self._faults = FaultInjection()
@@ -103,19 +105,13 @@ class EtcdDriver(PersistDriver):
     # -- snapshots: what this driver last saw stored; every save's compares check it in etcd -------
 
     def _remember(self, sandbox_id: str, stored: Stored | None) -> None:
-        with self._guard:
-            self._snapshots.pop(sandbox_id, None)
-            if stored is not None and stored.sandbox_revision and self._options.snapshot_cache > 0:
-                self._snapshots[sandbox_id] = stored
-                while len(self._snapshots) > self._options.snapshot_cache:
-                    self._snapshots.popitem(last=False)
+        if stored is None or not stored.sandbox_revision:
+            self._snapshots.pop(sandbox_id)
+        else:
+            self._snapshots.put(sandbox_id, stored, stored.footprint())
 
     def _remembered(self, sandbox_id: str) -> Stored | None:
-        with self._guard:
-            stored = self._snapshots.get(sandbox_id)
-            if stored is not None:
-                self._snapshots.move_to_end(sandbox_id)
-            return stored
+        return self._snapshots.get(sandbox_id)
 
     def _fences(self, sandbox_id: str) -> list[HeldLock]:
         with self._guard:

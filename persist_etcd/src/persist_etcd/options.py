@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from persist_core.caches import DEFAULT_CACHE_BYTES, check_cache_bytes
 from persist_core.errors import InvalidArgumentError
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:2379"
@@ -22,8 +23,6 @@ DEFAULT_TIMEOUT = 5.0
 #: etcd's own defaults for ``--max-request-bytes`` and ``--max-txn-ops``: how big one request may be.
 DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024
 DEFAULT_MAX_TXN_OPS = 128
-#: Sandboxes whose stored revisions and digests a driver remembers, to save in one round trip.
-DEFAULT_SNAPSHOT_CACHE = 1024
 
 
 def parse_endpoints(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -86,7 +85,7 @@ def _lock_ttl(value: Any) -> int:
 
 
 def _count(value: Any, what: str, minimum: int) -> int:
-    """A whole number >= ``minimum``; numeric strings count too (``persist -o snapshot_cache=0``)."""
+    """A whole number >= ``minimum``; numeric strings count too (``persist -o max_txn_ops=1024``)."""
     number = value
     if isinstance(value, str):
         try:
@@ -114,7 +113,7 @@ class EtcdOptions:
     timeout: float
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_txn_ops: int = DEFAULT_MAX_TXN_OPS
-    snapshot_cache: int = DEFAULT_SNAPSHOT_CACHE
+    cache_bytes: int = DEFAULT_CACHE_BYTES
     ca_cert: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
@@ -132,7 +131,7 @@ class EtcdOptions:
         timeout: float | str = DEFAULT_TIMEOUT,
         max_request_bytes: int | str = DEFAULT_MAX_REQUEST_BYTES,
         max_txn_ops: int | str = DEFAULT_MAX_TXN_OPS,
-        snapshot_cache: int | str = DEFAULT_SNAPSHOT_CACHE,
+        cache_bytes: int | str | None = None,
         ca_cert: str | None = None,
         client_cert: str | None = None,
         client_key: str | None = None,
@@ -154,7 +153,7 @@ class EtcdOptions:
             # Below these a save of one record and its bookkeeping could not be split into requests.
             max_request_bytes=_count(max_request_bytes, "max_request_bytes", 64 * 1024),
             max_txn_ops=_count(max_txn_ops, "max_txn_ops", 8),
-            snapshot_cache=_count(snapshot_cache, "snapshot_cache", 0),
+            cache_bytes=DEFAULT_CACHE_BYTES if cache_bytes is None else check_cache_bytes(cache_bytes),
             ca_cert=_optional_str(ca_cert, "ca_cert"),
             client_cert=_optional_str(client_cert, "client_cert"),
             client_key=_optional_str(client_key, "client_key"),
@@ -180,11 +179,11 @@ class EtcdOptions:
             "prefix": self.prefix or "/",
             "lock_ttl": self.lock_ttl,
             "timeout": self.timeout,
+            "cache_bytes": self.cache_bytes,
         }
         for name, default in (
             ("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES),
             ("max_txn_ops", DEFAULT_MAX_TXN_OPS),
-            ("snapshot_cache", DEFAULT_SNAPSHOT_CACHE),
         ):
             if getattr(self, name) != default:
                 options[name] = getattr(self, name)

@@ -104,6 +104,10 @@ class Stored:
             corrupt_manifest=corrupt,
         )
 
+    def footprint(self) -> int:
+        """Bytes of memory this takes, about (tracemalloc: ~215 a container with kata's 64-character IDs)."""
+        return 512 + sum(len(cid) + 150 for cid in self.manifest) + sum(len(key) + 100 for key in self.unreferenced)
+
     @staticmethod
     def _unreferenced(layout: Layout, sandbox_id: str, manifest: Mapping[str, str], keys: Iterable[str]) -> set[str]:
         """Container record keys the manifest does not name: left by superseded, failed or killed saves.
