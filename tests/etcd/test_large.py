@@ -12,7 +12,7 @@ from persist_core import codec
 from persist_core.errors import BackendUnavailableError, StorageError
 from persist_core.model import ContainerState, SandboxState
 from persist_etcd import EtcdDriver
-from persist_etcd.testing import EtcdCluster, raw_range, record_keys
+from persist_etcd.testing import EtcdCluster, raw_put, raw_range, record_keys
 
 
 def sandbox(state: str = "") -> SandboxState:
@@ -162,3 +162,44 @@ def test_a_three_member_cluster_takes_a_thousand_containers(start_etcd: Callable
     finally:
         writer.close()
         reader.close()
+
+
+def test_leftovers_of_killed_saves_are_listed_and_only_unreachable_ones_removed(
+    make_driver: Callable[..., EtcdDriver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = make_driver(max_txn_ops=16)
+    writer.save(sandbox("old"), containers(40, "old"))
+    real_txn = writer._gateway.txn
+    calls = 0
+
+    def dying_txn(what: str, body: dict[str, object]) -> dict[str, object]:
+        nonlocal calls
+        calls += 1
+        if calls > 2:  # two requests went through, then the process "died"
+            raise BackendUnavailableError("killed")
+        return real_txn(what, body)
+
+    monkeypatch.setattr(writer._gateway, "txn", dying_txn)
+    with pytest.raises(BackendUnavailableError):
+        writer.save(sandbox("new"), containers(40, "new"))  # 2 x 16 records staged, never switched to
+    calls = 0
+    with pytest.raises(BackendUnavailableError):  # a first save: a read, then 16 records staged
+        writer.save(SandboxState(sandbox_container="first"), containers(40, "first"))
+    monkeypatch.undo()
+
+    operator = make_driver()
+    # For all anyone can tell, both saves may still be running: "sb"'s could still commit, so its records
+    # are not even listed; those of "first", which is not stored, are listed but never removed.
+    assert len(operator.find_leftovers()) == 16
+    assert operator.clean_leftovers() == []
+    # Once the record of "sb" is written again, the killed save of "sb" can never commit.
+    key = record_keys(writer.options["endpoints"][0], writer.options["prefix"], "sb")[""]
+    raw_put(writer.options["endpoints"][0], key, stored_keys(writer)[key][0])
+    assert len(operator.find_leftovers()) == 48
+    removed = operator.clean_leftovers()
+    assert len(removed) == 32
+    assert all("sandbox 'sb' no save references" in line for line in removed)
+    assert len(operator.find_leftovers()) == 16
+    assert make_driver(cache_bytes=0).load("sb") == (sandbox("old"), containers(40, "old"))
+    operator.destroy("first")
+    assert operator.find_leftovers() == []

@@ -18,7 +18,7 @@ from persist_core.driver import Release
 from persist_core.errors import CorruptStateError, SandboxNotFoundError
 from persist_core.faults import FaultInjection
 from persist_core.lru import BoundedLRU
-from persist_etcd import locks
+from persist_etcd import leftovers, locks
 from persist_etcd.gateway import Gateway, b64, parse_kvs
 from persist_etcd.keys import Layout, range_end
 from persist_etcd.locks import HeldLock
@@ -197,6 +197,12 @@ class EtcdDriver(PersistDriver):
                     holders.remove(held)
                     if not holders:
                         del self._held[sandbox_id]
+
+    def find_leftovers(self) -> list[str]:
+        return [description for _, description, _ in leftovers.find(self._gateway, self._layout)]
+
+    def clean_leftovers(self) -> list[str]:
+        return leftovers.clean(self._gateway, self._layout, self._options.max_txn_ops)
 
     def _sandbox_ids(self) -> Iterable[str]:
         self._faults.check("sandbox_ids")
