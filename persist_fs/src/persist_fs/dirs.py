@@ -152,7 +152,7 @@ class Dirs:
             return None
         try:
             if create:
-                return self._keep(fsops.make_dir(SANDBOXES, root_fd))
+                return self._keep(_open_or_make_durably(SANDBOXES, root_fd))
             try:
                 return self._keep(fsops.open_dir(SANDBOXES, root_fd))
             except FileNotFoundError:
@@ -213,6 +213,22 @@ class Dirs:
                 yield entries
         finally:
             os.close(fd)
+
+
+def _open_or_make_durably(name: str, dir_fd: int) -> int:
+    """The directory ``name``, made (and its parent fsynced, so that the new entry survives a power
+    loss, and with it every save into it) if it does not exist."""
+    try:
+        return fsops.open_dir(name, dir_fd)
+    except FileNotFoundError:
+        pass
+    fd = fsops.make_dir(name, dir_fd)
+    try:
+        os.fsync(dir_fd)
+    except BaseException:
+        fsops.close_quietly(fd)
+        raise
+    return fd
 
 
 def not_a_directory(path: str) -> StorageError:

@@ -148,7 +148,11 @@ def not_adoptable(st: os.stat_result, path: str) -> StorageError:
 
 def ensure_dir_path(path: str) -> None:
     """Create ``path`` and any missing parents as 0700, owned like the nearest existing parent (kata's
-    MkdirAllWithInheritedOwner); existing directories are left as they are."""
+    MkdirAllWithInheritedOwner); existing directories are left as they are.
+
+    Each directory made is made durable (its parent fsynced): a save into it that returned must not
+    vanish with it after a power loss.
+    """
     missing = []
     current = os.path.abspath(path)
     while not os.path.isdir(current):
@@ -170,6 +174,15 @@ def ensure_dir_path(path: str) -> None:
             inherit_owner(fd, owner)
         finally:
             os.close(fd)
+        sync_dir_path(os.path.dirname(directory))
+
+
+def sync_dir_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def unlock_quietly(fd: int) -> None:
