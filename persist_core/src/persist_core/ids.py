@@ -7,6 +7,8 @@ import re
 from persist_core.errors import InvalidIdError
 
 MAX_ID_LENGTH = 128
+#: What an ID may hold besides ASCII letters and digits ("." never first); the conformance kit tries each.
+ID_PUNCTUATION = "_.+-"
 # Safe as a file name, an etcd key segment and a URL path segment; a leading "." would allow "." and ".."
 # and hidden names that backends use for their own bookkeeping.
 _VALID_ID = re.compile(r"[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]{0,127}\Z")

@@ -8,17 +8,19 @@ Needs hypothesis (``pip install persist-core[testing]``).
 from __future__ import annotations
 
 import functools
+import re
 import types
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import attrs
 from hypothesis import strategies as st
 
-from persist_core.ids import MAX_ID_LENGTH
+from persist_core.ids import ID_PUNCTUATION, MAX_ID_LENGTH
 from persist_core.model import ContainerState, GoTime, SandboxState
 from persist_core.model._fields import OMITEMPTY
 from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
 from persist_core.model.gotime import _days_from_civil
+from persist_core.testing.idfamilies import is_valid_id
 from persist_core.versioning import CURRENT_PERSIST_VERSION
 
 T = TypeVar("T")
@@ -31,8 +33,10 @@ _LAST_INSTANT = _days_from_civil(9999, 12, 31) * 86_400 + 86_399
 
 
 def ids() -> st.SearchStrategy[str]:
-    """Valid sandbox and container IDs, including the awkward ones ("-", "a..b", 128 characters)."""
-    return st.from_regex(rf"[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]{{0,{MAX_ID_LENGTH - 1}}}", fullmatch=True)
+    """Valid sandbox and container IDs, including the awkward ones ("-", "a..b", the longest allowed)."""
+    first = "A-Za-z0-9" + re.escape(ID_PUNCTUATION.replace(".", ""))
+    rest = "A-Za-z0-9" + re.escape(ID_PUNCTUATION)
+    return st.from_regex(rf"[{first}][{rest}]{{0,{MAX_ID_LENGTH - 1}}}", fullmatch=True).filter(is_valid_id)
 
 
 @st.composite
