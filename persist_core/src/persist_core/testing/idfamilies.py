@@ -37,9 +37,11 @@ class IdFamily:
 
 
 def _punctuation_candidates() -> tuple[str, ...]:
-    candidates = ["x", "xy"]
+    """Each mark inside an ID and at its start (or end, where it may not start), and doubled dots."""
+    candidates = ["x", "xy", "x..y"]
     for mark in ID_PUNCTUATION:
-        candidates += [f"x{mark}y", f"x{mark}", f"{mark}x", f"x{mark}{mark}y"]
+        edge = f"{mark}x" if is_valid_id(f"{mark}x") else f"x{mark}"
+        candidates += [f"x{mark}y", edge]
     return tuple(dict.fromkeys(candidates))
 
 

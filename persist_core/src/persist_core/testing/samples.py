@@ -93,7 +93,7 @@ def small_container(label: str) -> ContainerState:
 LARGE_RECORD = 1 << 20
 
 # Plain, non-ASCII and JSON-escaped characters, so that a transcoding or re-escaping backend shows too.
-_ALPHABET = "abcdefghijXYZ0123456789/_-.:= \u00e9\u00df\u2603\U0001f600\"\\\n\t<>&\u2028"
+_ALPHABET = 'abcdefghijXYZ0123456789/_-.:= \u00e9\u00df\u2603\U0001f600"\\\n\t<>&\u2028'
 
 
 def _text(rng: random.Random, length: int) -> str:

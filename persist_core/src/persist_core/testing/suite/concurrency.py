@@ -11,7 +11,6 @@ from persist_core.testing.remote import increment_under_lock, snapshot
 from persist_core.testing.samples import small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase, describe_difference
 
-
 #: Loads made while another thread makes at least so many saves; each load must be one whole save.
 CONCURRENT_LOADS = 300
 CONCURRENT_SAVES = 20

@@ -9,6 +9,8 @@ deterministically, with the mistake named.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from persist_core import codec
@@ -18,6 +20,17 @@ from persist_core.testing.idfamilies import CASE, LONGEST, PREFIXES, PUNCTUATION
 from persist_core.testing.remote import Snapshot, snapshot
 from persist_core.testing.samples import small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase, describe_difference
+
+
+def _short(sandbox_id: str) -> str:
+    """An ID for a message: long ones abbreviated, with their length."""
+    if len(sandbox_id) <= 24:
+        return repr(sandbox_id)
+    return f"'{sandbox_id[:8]}...{sandbox_id[-8:]}' ({len(sandbox_id)} characters)"
+
+
+def _shorts(ids: Iterable[str]) -> str:
+    return "[" + ", ".join(map(_short, ids)) + "]"
 
 
 class _FamilyCheck:
@@ -31,7 +44,10 @@ class _FamilyCheck:
         self.expected: dict[str, Snapshot] = {}
 
     def fail(self, problem: str) -> None:
-        pytest.fail(f"{self.family.name} IDs {list(self.ids)}: {problem}. A backend does this when it {self.family.mistake}.")
+        pytest.fail(
+            f"{self.family.name} IDs {_shorts(self.ids)}: {problem}. "
+            f"A backend does this, for one, when it {self.family.mistake}."
+        )
 
     def save(self, sandbox_id: str, container_ids: tuple[str, ...], label: str) -> None:
         sandbox = small_sandbox(sandbox_id, state=f"{label} {sandbox_id}")
@@ -39,7 +55,7 @@ class _FamilyCheck:
         try:
             self.driver.save(sandbox, containers)
         except PersistError as exc:
-            self.fail(f"saving sandbox {sandbox_id!r} with containers {list(container_ids)} raised {exc!r}")
+            self.fail(f"saving sandbox {_short(sandbox_id)} with containers {_shorts(container_ids)} raised {exc!r}")
         self.expected[sandbox_id] = (codec.dumps(sandbox), {cid: codec.dumps(c) for cid, c in containers.items()})
 
     def destroy(self, sandbox_id: str) -> None:
@@ -49,31 +65,31 @@ class _FamilyCheck:
     def verify(self, after: str) -> None:
         listed = self.driver.sandbox_ids()
         if listed != sorted(self.expected):
-            self.fail(f"after {after}, sandbox_ids() is {listed}, not {sorted(self.expected)}")
+            self.fail(f"after {after}, sandbox_ids() is {_shorts(listed)}, not {_shorts(sorted(self.expected))}")
         for sandbox_id in self.ids:
             try:
                 actual = snapshot(self.driver, sandbox_id)
             except SandboxNotFoundError:
                 if sandbox_id in self.expected:
-                    self.fail(f"after {after}, load({sandbox_id!r}) says the sandbox is not stored")
+                    self.fail(f"after {after}, load({_short(sandbox_id)}) says the sandbox is not stored")
                 continue
             if sandbox_id not in self.expected:
-                self.fail(f"after {after}, load({sandbox_id!r}) returned a state for a sandbox that is not stored")
+                self.fail(f"after {after}, load({_short(sandbox_id)}) returned a state; that sandbox is not stored")
             if actual != self.expected[sandbox_id]:
                 difference = describe_difference(self.expected[sandbox_id], actual)
-                self.fail(f"after {after}, load({sandbox_id!r}) returned another state: {difference}")
+                self.fail(f"after {after}, load({_short(sandbox_id)}) returned another state: {difference}")
 
     def run(self) -> None:
         for sandbox_id in self.ids:
             self.save(sandbox_id, self.ids, "first")
-            self.verify(f"saving {sandbox_id!r}")
+            self.verify(f"saving {_short(sandbox_id)}")
         for n, sandbox_id in enumerate(reversed(self.ids)):
             fewer = self.ids[n % 2 :: 2] if n % 3 else ()
             self.save(sandbox_id, fewer, "second")
-            self.verify(f"saving {sandbox_id!r} again with containers {list(fewer)}")
+            self.verify(f"saving {_short(sandbox_id)} again with containers {_shorts(fewer)}")
         for sandbox_id in self.ids:
             self.destroy(sandbox_id)
-            self.verify(f"destroying {sandbox_id!r}")
+            self.verify(f"destroying {_short(sandbox_id)}")
 
 
 class NamingTests(ConformanceBase):
