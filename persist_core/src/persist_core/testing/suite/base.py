@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import sysconfig
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
@@ -38,12 +40,16 @@ def describe_difference(expected: Snapshot, actual: Snapshot) -> str:
     return "; ".join(problems) or "no difference"
 
 
+_NOT_THE_DRIVER = (sysconfig.get_paths()["stdlib"], str(Path(__file__).parents[2]))
+
+
 def where_raised(exc: BaseException) -> str:
-    """The innermost frame that raised ``exc``, as ``file:line in function``: enough to find the cause."""
+    """Where the driver raised ``exc``: its innermost frame outside the standard library and persist-core."""
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return "an unknown place"
-    frame = frames[-1]
+    outside = [frame for frame in frames if not frame.filename.startswith(_NOT_THE_DRIVER)]
+    frame = (outside or frames)[-1]
     return f"{frame.filename}:{frame.lineno} in {frame.name}"
 
 
