@@ -10,6 +10,7 @@ deterministically, with the mistake named.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NoReturn
 
 import pytest
 
@@ -43,7 +44,7 @@ class _FamilyCheck:
         assert len(self.ids) >= 2, f"the ID rule leaves fewer than two IDs of the {family.name} family: {self.ids}"
         self.expected: dict[str, Snapshot] = {}
 
-    def fail(self, problem: str) -> None:
+    def fail(self, problem: str) -> NoReturn:
         pytest.fail(
             f"{self.family.name} IDs {_shorts(self.ids)}: {problem}. "
             f"A backend does this, for one, when it {self.family.mistake}."
