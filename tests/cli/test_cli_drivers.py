@@ -52,7 +52,8 @@ def test_default_driver_is_marked_and_follows_persist_driver(persist: PersistCli
 def test_a_broken_plugin_is_listed_with_its_error_and_the_others_still_are(persist: PersistCli, tmp_path: Path) -> None:
     env = _broken_plugin(tmp_path / "site")
     result = persist("drivers", env=env)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1  # an operator's script sees that something installed is broken
+    assert result.stderr == "persist: error: broken driver plugin: broken (see STATUS above)\n"
     line = next(line for line in result.stdout.splitlines() if line.startswith("broken "))
     assert "persist-broken-plugin" in line
     assert "9.8.7" in line
@@ -60,7 +61,9 @@ def test_a_broken_plugin_is_listed_with_its_error_and_the_others_still_are(persi
     assert "persist_no_such_module" in line
     assert table(result.stdout)["memory"][-1] == "ok"
 
-    data = {info["name"]: info for info in json.loads(persist("drivers", "--json", env=env).stdout)}
+    as_json = persist("drivers", "--json", env=env)
+    assert as_json.returncode == 1
+    data = {info["name"]: info for info in json.loads(as_json.stdout)}
     assert data["broken"]["distribution"] == "persist-broken-plugin"
     assert "persist_no_such_module" in data["broken"]["error"]
     assert data["memory"]["error"] is None

@@ -82,6 +82,7 @@ def test_a_sandbox_filed_under_another_id_is_inconsistent(persist: PersistCli, k
 
 
 def test_ls_of_an_empty_store(persist: PersistCli, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
     result = persist(*fs(tmp_path / "empty"), "ls")
     assert (result.returncode, result.stdout) == (0, "")
     assert "no sandboxes" in result.stderr

@@ -1,4 +1,4 @@
-"""Decoding bytes seen recently returns copies of the earlier result: equal, same types, nothing shared."""
+"""Loading bytes seen before returns exact copies of the earlier result: equal, same types, nothing shared."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persist_core import codec
-from persist_core.codec.copies import Copier
+from persist_core.caches import DecodedRecords
+from persist_core.codec.exact import Exact
 from persist_core.model import MODEL_CLASSES, ContainerState, GoTime, SandboxState
 from persist_core.testing import kata_samples
 from persist_core.testing.strategies import container_maps, model_objects, sandbox_states
@@ -93,9 +94,11 @@ def test_copies_follow_every_save(
 @pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)
 @given(data=st.data())
 @settings(max_examples=20, deadline=None)
-def test_copier_copies_every_model_class(cls: type, data: st.DataObject) -> None:
+def test_exact_copies_of_every_model_class(cls: type, data: st.DataObject) -> None:
     decoded = codec.loads(codec.dumps(data.draw(model_objects(cls))), cls)
-    check_independent_copies(decoded, Copier().copy(decoded))
+    copied = Exact().copy(decoded)
+    check_independent_copies(decoded, copied)
+    assert Exact().same(copied, decoded)
 
 
 @pytest.mark.parametrize("sample", kata_samples(), ids=lambda sample: sample.name)
@@ -110,18 +113,26 @@ def test_decoding_the_same_bytes_again_gives_independent_objects(sample: Any) ->
     assert codec.loads(sample.sandbox.decode(), SandboxState) == second
 
 
-def test_recent_decodes_are_bounded_and_least_recently_used_go_first() -> None:
-    from persist_core.codec.recent import RecentDecodes
-
+def test_decoded_records_are_admitted_on_second_sight_and_bounded() -> None:
     records = [codec.dumps(ContainerState(state=f"s{i}")) for i in range(4)]
-    size = len(records[0])
-    recent = RecentDecodes(max_bytes=3 * size)
-    for data in records[:3]:
-        recent.keep(ContainerState, data, codec.loads(data, ContainerState))
-    assert recent.get(ContainerState, records[0]) == ContainerState(state="s0")  # now the most recent
-    recent.keep(ContainerState, records[3], codec.loads(records[3], ContainerState))
-    assert recent.get(ContainerState, records[1]) is None  # the least recently used went
-    assert recent.get(ContainerState, records[0]) == ContainerState(state="s0")
-    assert recent.get(SandboxState, records[0]) is None  # kept per class
-    recent.clear()
-    assert recent.get(ContainerState, records[0]) is None
+    cache = DecodedRecords(max_bytes=3 * (len(records[0]) + 64))
+    first = cache.loads(records[0], ContainerState, "r0")
+    second = cache.loads(records[0], ContainerState, "r0")  # second sight: decoded, and a copy kept
+    third = cache.loads(records[0], ContainerState, "r0")  # a copy of the kept one
+    check_independent_copies(first, second)
+    check_independent_copies(second, third)
+    third.state = "changed by the caller"
+    assert cache.loads(records[0], ContainerState, "r0") == ContainerState(state="s0")
+    for data in records[1:]:
+        cache.loads(data, ContainerState, "r")
+    assert len(cache._records) == 3  # bounded: the least recently used went
+    assert (ContainerState, records[0]) not in cache._records._entries
+    assert cache.loads(records[3], SandboxState, "r3") == SandboxState(state="s3")  # kept per class
+
+
+def test_a_cache_of_size_zero_keeps_nothing() -> None:
+    cache = DecodedRecords(max_bytes=0)
+    data = codec.dumps(ContainerState(state="x"))
+    for _ in range(3):
+        assert cache.loads(data, ContainerState, "r") == ContainerState(state="x")
+    assert len(cache._records) == 0

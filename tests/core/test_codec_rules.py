@@ -73,11 +73,11 @@ def test_pcipath_accepts_any_object_and_writes_braces() -> None:
 @pytest.mark.parametrize(
     ("document", "fragment"),
     [
-        (b'{"Pid":"7"}', "expected a Go int (an integer), got string '7' @ $.pid"),
+        (b'{"Pid":"7"}', "expected a Go int (an integer), got string '7' @ $.Pid"),
         (b'{"Pid":7.0}', "got number 7.0"),
         (b'{"Pid":4.38e2}', "got number 438.0"),
         (b'{"Pid":9223372036854775808}', "out of range for Go int"),
-        (b'{"Token":5}', "expected a string, got integer 5 @ $.token"),
+        (b'{"Token":5}', "expected a string, got integer 5 @ $.Token"),
         (b'{"StartTime":"2025-03-14 09:26:53Z"}', "not an RFC 3339 time"),
         (b'{"StartTime":"2025-02-30T00:00:00Z"}', "time out of range"),
     ],
@@ -92,10 +92,10 @@ def test_wrong_types_say_what_and_where(document: bytes, fragment: str) -> None:
 @pytest.mark.parametrize(
     ("document", "fragment"),
     [
-        (b'{"DeviceMaps":[{"UID":-1}]}', "out of range for Go uint32 [0, 4294967295] @ $.device_maps[0].uid"),
-        (b'{"DeviceMaps":{"UID":1}}', "expected an array, got object @ $.device_maps"),
+        (b'{"DeviceMaps":[{"UID":-1}]}', "out of range for Go uint32 [0, 4294967295] @ $.DeviceMaps[0].UID"),
+        (b'{"DeviceMaps":{"UID":1}}', "expected an array, got object @ $.DeviceMaps"),
         (b'{"Mounts":"abc"}', "expected an array, got string"),
-        (b'{"Rootfs":[]}', "expected an object for RootfsState, got array @ $.rootfs"),
+        (b'{"Rootfs":[]}', "expected an object for RootfsState, got array @ $.Rootfs"),
     ],
 )
 def test_nested_errors_name_the_path(document: bytes, fragment: str) -> None:

@@ -177,7 +177,7 @@ def test_unchanged_containers_are_not_encoded_again(monkeypatch: pytest.MonkeyPa
     assert encoded.count("ContainerState") == 5
 
 
-def test_a_failed_save_takes_no_snapshot() -> None:
+def test_a_failed_save_never_makes_a_later_save_store_stale_bytes() -> None:
     class FailingOnce(RecordingDriver):
         fail = False
 

@@ -38,6 +38,8 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "tp-crashes": "tp_crash:CrashingDriver",
             "tp-wrong": "tp_wrong:not_a_driver",
             "tp-picky": "tp_picky:PickyDriver",
+            "tp-leaky": "tp_leaky:LeakyDriver",
+            "tp-leaky-own": "tp_leaky:LeakyOwnError",
         },
         {
             "tp_good": """
@@ -58,6 +60,13 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 from persist_core.errors import InvalidArgumentError
                 def PickyDriver(**options):
                     raise InvalidArgumentError("option 'root' must be absolute")
+            """,
+            "tp_leaky": """
+                from persist_core.errors import InvalidArgumentError
+                def LeakyDriver(*, user, password, token):
+                    raise RuntimeError(f"cannot log in as {user} with {password} (token {token})")
+                def LeakyOwnError(*, password):
+                    raise InvalidArgumentError(f"password {password!r} is too short")
             """,
         },
     )
@@ -102,12 +111,39 @@ def test_get_driver_passes_options_and_options_reopen_the_store() -> None:
     again.destroy("s")
 
 
-def test_unknown_driver_lists_installed_and_says_how_to_install() -> None:
+def test_unknown_driver_suggests_installed_names_never_a_package_to_install() -> None:
     with pytest.raises(DriverNotFoundError) as info:
         get_driver("nosuch")
     message = str(info.value)
-    assert "'nosuch'" in message and "memory" in message and "pip install" in message
+    assert "'nosuch'" in message and "memory" in message
+    assert "pip install" not in message and "persist-nosuch" not in message  # no guessed package to fetch
+    assert "did you mean" not in message
     assert isinstance(info.value, LookupError)
+    with pytest.raises(DriverNotFoundError, match=r"no persist driver named 'memroy' \(did you mean 'memory'\?\)"):
+        get_driver("memroy")
+
+
+def test_an_unknown_option_names_the_options_the_driver_takes() -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        get_driver("memory", namespce="x")
+    assert str(info.value) == (
+        "persist driver 'memory' has no option 'namespce' (did you mean 'namespace'?); "
+        "its options: namespace, cache_bytes"
+    )
+    with pytest.raises(InvalidArgumentError, match=r"has no option 'colour'; its options: namespace, cache_bytes$"):
+        get_driver("memory", colour="blue")
+
+
+def test_secret_option_values_never_appear_in_load_errors(third_party: Path) -> None:
+    with pytest.raises(DriverLoadError) as crashing:
+        get_driver("tp-leaky", password="hunter2", token="t0ken-value", user="alice")
+    message = str(crashing.value)
+    assert "hunter2" not in message and "t0ken-value" not in message
+    assert "'password': '***'" in message and "'token': '***'" in message and "'user': 'alice'" in message
+    assert "cannot log in as alice with *** " in message  # the cause's own text, masked too
+    with pytest.raises(InvalidArgumentError) as own:
+        get_driver("tp-leaky-own", password="hunter2")
+    assert "hunter2" not in str(own.value) and "***" in str(own.value)
 
 
 def test_third_party_plugin_is_found_by_entry_point(third_party: Path) -> None:

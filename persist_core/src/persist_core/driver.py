@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import attrs
 
 from persist_core import codec
+from persist_core.caches import DEFAULT_CACHE_BYTES, DriverCaches, check_cache_bytes
 from persist_core.errors import EncodeError, InvalidArgumentError
 from persist_core.ids import check_id
 from persist_core.model import ContainerState, SandboxState
-from persist_core.unchanged import SavedContainers
 from persist_core.versioning import check_version
 
 
@@ -129,9 +129,6 @@ class PersistDriver(abc.ABC):
             )
         sandbox_id = check_id(sandbox.sandbox_container, "sandbox")
         check_version(sandbox.persist_version, f"sandbox {sandbox_id!r}")
-        saved = self._saved_containers()
-        previous = saved.previous(sandbox_id)
-        documents: dict[str, bytes] = {}
         for container_id, state in containers.items():
             check_id(container_id, "container")
             if not isinstance(state, ContainerState):
@@ -139,10 +136,8 @@ class PersistDriver(abc.ABC):
                     f"container {container_id!r} of sandbox {sandbox_id!r}: expected ContainerState, "
                     f"got {type(state).__name__}"
                 )
-            known = previous.get(container_id) if previous else None
-            documents[container_id] = known[1] if known is not None and known[0] == state else codec.dumps(state)
+        documents = self._caches().encoded.encode(sandbox_id, containers)
         self._save(sandbox_id, codec.dumps(sandbox), documents)
-        saved.remember(sandbox_id, previous, containers, documents)
 
     def load(self, sandbox_id: str) -> tuple[SandboxState, dict[str, ContainerState]]:
         """Return fresh objects for the stored sandbox and its containers (sorted by container ID).
@@ -150,10 +145,11 @@ class PersistDriver(abc.ABC):
         Raises SandboxNotFoundError, CorruptStateError naming the record, or UnsupportedVersionError.
         """
         stored = self._load(check_id(sandbox_id, "sandbox"))
-        sandbox = codec.loads(stored.sandbox.data, SandboxState, source=stored.sandbox.location)
+        decoded = self._caches().decoded
+        sandbox = decoded.loads(stored.sandbox.data, SandboxState, stored.sandbox.location)
         check_version(sandbox.persist_version, stored.sandbox.location)
         containers = {
-            container_id: codec.loads(record.data, ContainerState, source=record.location)
+            container_id: decoded.loads(record.data, ContainerState, record.location)
             for container_id, record in sorted(stored.containers.items())
         }
         return sandbox, containers
@@ -161,7 +157,7 @@ class PersistDriver(abc.ABC):
     def destroy(self, sandbox_id: str) -> None:
         """Remove the sandbox and its containers; a sandbox that is not stored is not an error."""
         checked = check_id(sandbox_id, "sandbox")
-        self._saved_containers().forget(checked)
+        self._caches().encoded.forget(checked)
         self._destroy(checked)
 
     def lock(self, sandbox_id: str, *, exclusive: bool = True, timeout: float | None = None) -> Lock:
@@ -178,18 +174,42 @@ class PersistDriver(abc.ABC):
         """IDs of every stored sandbox, sorted, including ones whose records are corrupt."""
         return sorted(self._sandbox_ids())
 
-    def _saved_containers(self) -> SavedContainers:
+    # -- caches (docs/caching.md): they save work and never change a result ------------------------
+
+    @property
+    def cache_bytes(self) -> int:
+        """Bytes of JSON each of this driver's caches keeps (0: no caching)."""
+        return self._caches().max_bytes
+
+    def _use_cache_bytes(self, cache_bytes: object) -> int:
+        """For a backend's constructor: size this instance's caches from its ``cache_bytes`` option.
+
+        Returns the checked size (``None`` means the default), for the backend's own caches and ``options``.
+        """
+        size = DEFAULT_CACHE_BYTES if cache_bytes is None else check_cache_bytes(cache_bytes)
+        self.__dict__["_persist_caches"] = DriverCaches(size)
+        return size
+
+    def _caches(self) -> DriverCaches:
         # Made on first use: backends need not call an __init__ of ours.
-        saved: SavedContainers | None = self.__dict__.get("_persist_saved_containers")
-        if saved is None:
-            saved = self.__dict__.setdefault("_persist_saved_containers", SavedContainers())
-        return saved
+        caches: DriverCaches | None = self.__dict__.get("_persist_caches")
+        if caches is None:
+            caches = self.__dict__.setdefault("_persist_caches", DriverCaches())
+        return caches
 
     # -- optional, for operators' tools -------------------------------------------------------------
 
     def last_modified(self, sandbox_id: str) -> float | None:
         """When the sandbox last changed (seconds since the epoch), or None where the backend cannot tell."""
         check_id(sandbox_id, "sandbox")
+        return None
+
+    def missing_store(self) -> str | None:
+        """Where the store should be when it does not exist (a path, a URL); None if it exists or cannot tell.
+
+        Tools that only read refuse a missing store, so that a mistyped path is not taken for an empty
+        store; writing creates it as usual.
+        """
         return None
 
     def find_leftovers(self) -> list[str]:

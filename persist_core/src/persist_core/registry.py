@@ -8,13 +8,16 @@ with ``importlib.metadata``.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from persist_core.driver import PersistDriver
 from persist_core.errors import DriverLoadError, DriverNotFoundError, InvalidArgumentError, PersistError
+from persist_core.redaction import redact_options, redact_text, secret_values
 
 ENTRY_POINT_GROUP = "persist.drivers"
 DEFAULT_DRIVER_ENV = "PERSIST_DRIVER"
@@ -59,21 +62,63 @@ def default_driver_name() -> str:
     return os.environ.get(DEFAULT_DRIVER_ENV) or ("fs" if os.geteuid() == 0 else "rootlessfs")
 
 
+def _close_matches(word: str, names: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a likely typo, else nothing."""
+    matches = difflib.get_close_matches(word, list(names), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(map(repr, matches))}?)" if matches else ""
+
+
 def _not_found(name: str) -> DriverNotFoundError:
-    installed = ", ".join(available_drivers()) or "none"
+    # Suggest only names that are installed: a guessed package name to install would invite typosquatting.
+    installed = available_drivers()
     return DriverNotFoundError(
-        f"no persist driver named {name!r} (installed: {installed}); install the distribution that "
-        f"provides it (for example `pip install persist-{name}`) or call register_driver({name!r}, factory)"
+        f"no persist driver named {name!r}{_close_matches(name, installed)} "
+        f"(installed: {', '.join(installed) or 'none'}); `persist drivers` lists them, and a driver is "
+        f"added by installing the distribution that provides it or by register_driver({name!r}, factory)"
     )
 
 
+def _option_names(factory: DriverFactory) -> list[str] | None:
+    """The keyword options ``factory`` takes, or None when it takes any (``**options``) or cannot tell."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
+        return None
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [parameter.name for parameter in parameters if parameter.kind in keyword]
+
+
+def _check_option_names(name: str, factory: DriverFactory, options: dict[str, Any]) -> None:
+    """Name an unknown option and list the ones the driver takes (instead of a bare TypeError)."""
+    known = _option_names(factory)
+    if known is None:
+        return
+    for key in options:
+        if key not in known:
+            takes = f"its options: {', '.join(known)}" if known else "it takes no options"
+            raise InvalidArgumentError(
+                f"persist driver {name!r} has no option {key!r}{_close_matches(key, known)}; {takes}"
+            )
+
+
 def _construct(name: str, factory: DriverFactory, options: dict[str, Any]) -> PersistDriver:
+    _check_option_names(name, factory, options)
+    secrets = secret_values(options)
     try:
         driver = factory(**options)
-    except PersistError:
-        raise  # the driver's own, already clear, complaint about its options
+    except PersistError as exc:
+        # The driver's own, already clear, complaint about its options; a secret in it is masked.
+        if secrets and redact_text(str(exc), secrets) != str(exc):
+            exc.args = (redact_text(str(exc), secrets),)
+        raise
     except Exception as exc:
-        raise DriverLoadError(f"persist driver {name!r} failed to start with options {options!r}: {exc}") from exc
+        # Secret option values (passwords, tokens) are masked, in the options and in the cause's text.
+        cause = redact_text(str(exc), secrets)
+        raise DriverLoadError(
+            f"persist driver {name!r} failed to start with options {redact_options(options)!r}: {cause}"
+        ) from exc
     if not isinstance(driver, PersistDriver):
         raise DriverLoadError(f"persist driver {name!r} produced {type(driver).__name__}, not a PersistDriver")
     return driver

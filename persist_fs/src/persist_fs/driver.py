@@ -53,16 +53,17 @@ class FsDriver(PersistDriver):
     capabilities = frozenset({Capability.CROSS_PROCESS_LOCKS, Capability.DURABLE})
     default_root: ClassVar[str] = DEFAULT_ROOT
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None = None, *, cache_bytes: int | str | None = None) -> None:
+        """``cache_bytes``: bytes of JSON each cache of this driver keeps (0 turns caching off; see
+        docs/caching.md). Caches never change what is stored or returned, only how fast."""
         if root is None:
             root = self._default_root()
         if not isinstance(root, (str, os.PathLike)) or not os.fspath(root):
             raise InvalidArgumentError(f"{self.name} driver root must be a non-empty path, got {root!r}")
         self._root = os.path.abspath(os.fspath(root))
+        self._cache_option = cache_bytes
         self._dirs = Dirs(self._root)
-        self._known = KnownContents()
-        self._writer = Writer(self._dirs, self._known)
-        weakref.finalize(self, self._writer.close)
+        self._writer = Writer(self._dirs, KnownContents(self._use_cache_bytes(cache_bytes)))
         self._locks = SandboxLocks(self._dirs, self._is_stored)
         _instances.add(self)
 
@@ -72,8 +73,6 @@ class FsDriver(PersistDriver):
 
     def _reset_after_fork(self) -> None:
         self._dirs.reset_after_fork()
-        self._known.reset_after_fork()
-        self._writer.reset_after_fork()
 
     # -- where things are --------------------------------------------------------------------------
 
@@ -93,7 +92,9 @@ class FsDriver(PersistDriver):
 
     @property
     def options(self) -> dict[str, Any]:
-        return {"root": self._root}
+        if self._cache_option is None:
+            return {"root": self._root}
+        return {"root": self._root, "cache_bytes": self.cache_bytes}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(root={self._root!r})"
@@ -165,6 +166,10 @@ class FsDriver(PersistDriver):
             raise StorageError(f"cannot inspect sandbox {sandbox_id!r}: {exc.strerror}") from exc
         finally:
             os.close(dir_fd)
+
+    def missing_store(self) -> str | None:
+        """The root, when it is not a directory (the first save creates it)."""
+        return None if os.path.isdir(self._root) else self._root
 
     def find_leftovers(self) -> list[str]:
         return self._leftovers(dry_run=True)

@@ -12,7 +12,6 @@ import errno
 import fcntl
 import os
 import stat
-from typing import NamedTuple
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -23,19 +22,6 @@ O_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 # What open(O_NOFOLLOW | O_DIRECTORY) reports for a symlink or a non-directory in the way.
 NOT_A_DIRECTORY = (errno.ELOOP, errno.ENOTDIR)
-
-
-class Identity(NamedTuple):
-    """Which version of a file this is: a replaced or rewritten file gets another identity."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-
-
-def identity(st: os.stat_result) -> Identity:
-    return Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def same_inode(a: os.stat_result, b: os.stat_result) -> bool:

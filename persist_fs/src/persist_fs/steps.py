@@ -8,7 +8,6 @@ import errno
 import fcntl
 import logging
 import os
-import stat
 from collections.abc import Callable
 
 from persist_core.errors import CorruptStateError
@@ -61,30 +60,6 @@ def bump(dir_fd: int) -> None:
     """Replace ``.journal`` by a new empty file: readers that started before will read again."""
     fsops.write_new_file(JOURNAL_TMP, b"", dir_fd, sync=False)
     os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-
-
-def bump_pinned(dir_fd: int) -> tuple[int, os.stat_result]:
-    """``bump``, returning the new journal open, with its stat, for a seal (see seals.py)."""
-    fd, st = fsops.create_empty(JOURNAL_TMP, dir_fd)
-    try:
-        os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    except BaseException:
-        fsops.close_quietly(fd)
-        raise
-    return fd, st
-
-
-def pin_journal(dir_fd: int) -> tuple[int, os.stat_result] | None:
-    """The current ``.journal`` open, with its stat, if it is an empty regular file (a settled tree)."""
-    try:
-        fd = os.open(JOURNAL, fsops.O_READ, dir_fd=dir_fd)
-    except OSError:
-        return None
-    st = os.fstat(fd)
-    if stat.S_ISREG(st.st_mode) and st.st_size == 0:
-        return fd, st
-    os.close(fd)
-    return None
 
 
 def has_record(dir_fd: int, cid: str) -> bool:

@@ -15,9 +15,9 @@ writer (readers already see the new state).
   then ``.journal`` listing the steps is renamed into place and made durable. Commit point: that rename.
   The steps are then applied (renames, removals), their directories fsynced, and the journal emptied.
 
-Only files whose bytes differ from what is on disk are written; new container directories are made
-before the commit point (an empty directory is not a container to any reader), so after it nothing can
-run out of space.
+Only files whose bytes differ from what is on disk are written (proven per file on every save: see
+known.py); new container directories are made before the commit point (an empty directory is not a
+container to any reader), so after it nothing can run out of space.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from persist_core.errors import StorageError
 from persist_fs import fsops, journal, steps, trash
 from persist_fs.dirs import Dirs
-from persist_fs.known import Key, KnownContents
+from persist_fs.known import Entry, Key, KnownContents, identity, read_entry, written_entry
 from persist_fs.layout import (
     JOURNAL,
     JOURNAL_TMP,
@@ -44,7 +44,6 @@ from persist_fs.layout import (
     container_tmp,
     is_our_temporary,
 )
-from persist_fs.seals import Seal, Seals, directory_id
 
 _log = logging.getLogger("persist_fs")
 
@@ -63,18 +62,10 @@ class Writer:
     def __init__(self, dirs: Dirs, known: KnownContents) -> None:
         self._dirs = dirs
         self._known = known
-        self._seals = Seals()
 
     def forget(self, sandbox_id: str) -> None:
         """Drop all we know of a sandbox (it was destroyed)."""
-        self._seals.forget(sandbox_id)
-        self._known.forget(sandbox_id, whole=True)
-
-    def reset_after_fork(self) -> None:
-        self._seals.reset_after_fork()
-
-    def close(self) -> None:
-        self._seals.close()
+        self._known.forget(sandbox_id)
 
     # -- entry points ------------------------------------------------------------------------------
 
@@ -83,9 +74,13 @@ class Writer:
         try:
             self._save(sandbox_id, path, sandbox, containers)
         except OSError as exc:
+            self._known.forget(sandbox_id)  # what a failed save left is not known
             raise StorageError(
                 f"cannot save sandbox {sandbox_id!r} in {path}: {steps.describe(exc)}; the previous state is unchanged"
             ) from exc
+        except BaseException:
+            self._known.forget(sandbox_id)
+            raise
 
     def tidy(self, sandbox_id: str, *, dry_run: bool) -> list[str]:
         """What killed writers left in sbs/<sid> (finishing an interrupted commit), unless ``dry_run``."""
@@ -149,41 +144,27 @@ class Writer:
             fcntl.flock(staging_fd, fcntl.LOCK_SH)  # while we hold it, our tree is not taken for abandoned
             name = trash.random_name(sandbox_id)
             tree_fd = fsops.make_dir(name, staging_fd)
-            pin = None
             try:
                 # Once renamed, this is the writers' lock of the new sandbox until we are done.
                 fcntl.flock(tree_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                written: dict[Key, tuple[os.stat_result, bytes]] = {}
-                written[None] = (fsops.write_new_file(PERSIST_FILE, sandbox, tree_fd), sandbox)
+                fsops.write_new_file(PERSIST_FILE, sandbox, tree_fd)
                 fsops.write_new_file(JOURNAL, b"", tree_fd, sync=False)
                 for cid, data in containers.items():
                     container_fd = fsops.make_dir(cid, tree_fd)
                     try:
-                        written[cid] = (fsops.write_new_file(PERSIST_FILE, data, container_fd), data)
+                        fsops.write_new_file(PERSIST_FILE, data, container_fd)
                         os.fsync(container_fd)
                     finally:
                         os.close(container_fd)
                 os.fsync(tree_fd)
-                pin = steps.pin_journal(tree_fd)
                 try:
                     os.rename(name, sandbox_id, src_dir_fd=staging_fd, dst_dir_fd=sbs_fd)  # commit point
                 except OSError as exc:
                     if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                         raise
                     steps.best_effort(lambda: trash.remove_tree(name, staging_fd), "removing a staged first save")
-                    fsops.close_quietly(pin[0] if pin else None)
                     return False
-                if pin is not None:
-                    self._seal(
-                        sandbox_id,
-                        pin,
-                        dir_st=os.fstat(tree_fd),
-                        sandbox_st=written[None][0],
-                        sandbox=sandbox,
-                        containers=containers,
-                    )
             except BaseException:
-                fsops.close_quietly(pin[0] if pin else None)
                 with contextlib.suppress(OSError):  # else a hidden leftover, swept by the next first save
                     trash.remove_tree(name, staging_fd)
                 raise
@@ -194,33 +175,10 @@ class Writer:
             fsops.unlock_quietly(staging_fd)
             os.close(staging_fd)
         steps.best_effort(lambda: os.fsync(sbs_fd), "making the new sandbox directory durable")
-        for key, (st, data) in written.items():
-            self._known.put(sandbox_id, key, fsops.identity(st), data)
+        entries: dict[Key, Entry] = {cid: written_entry(data) for cid, data in containers.items()}
+        entries[None] = written_entry(sandbox)
+        self._known.store(sandbox_id, entries)
         return True
-
-    def _seal(
-        self,
-        sandbox_id: str,
-        pin: tuple[int, os.stat_result],
-        *,
-        dir_st: os.stat_result,
-        sandbox_st: os.stat_result | fsops.Identity,
-        sandbox: bytes,
-        containers: Mapping[str, bytes],
-    ) -> None:
-        """Remember the state just committed (and nothing left over), trusted while the seal holds."""
-        fd, journal_st = pin
-        self._seals.put(
-            sandbox_id,
-            Seal(
-                journal_fd=fd,
-                journal=fsops.identity(journal_st),
-                directory=directory_id(dir_st),
-                sandbox_file=sandbox_st if isinstance(sandbox_st, fsops.Identity) else fsops.identity(sandbox_st),
-                sandbox=sandbox,
-                containers=dict(containers),
-            ),
-        )
 
     def _commit(
         self,
@@ -232,45 +190,11 @@ class Writer:
         sandbox: bytes,
         containers: Mapping[str, bytes],
     ) -> None:
-        seal = self._seals.get(sandbox_id)  # read under the writers' lock: only its holder replaces it
-        if seal is not None and _still_sealed(dir_fd, dir_st, seal):
-            self._commit_sealed(dir_fd, seal, sandbox_id, sandbox, containers)
-        else:
-            if seal is not None:
-                self._seals.forget(sandbox_id)
-            self._commit_scanned(dir_fd, sandbox_id, path, sandbox, containers)
+        """A scan of the directory and a stat per file tell what is there, and what must be written.
 
-    def _commit_sealed(
-        self, dir_fd: int, seal: Seal, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]
-    ) -> None:
-        """The directory holds exactly what the seal says: what changed is known without a stat or a scan."""
-        old = seal.containers
-        changes = {cid: data for cid, data in containers.items() if old.get(cid) != data}
-        plan = journal.Plan(
-            sandbox=sandbox != seal.sandbox,
-            writes=tuple(sorted(changes)),
-            deletes=tuple(sorted(old.keys() - containers.keys())),
-        )
-        if not plan.steps:
-            return  # nothing to write: the seal still holds
-        self._seals.forget(sandbox_id)
-        new_dirs = [cid for cid in changes if cid not in old]
-        done = self._apply(dir_fd, sandbox_id, plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs)
-        if done is not None:
-            pin, sandbox_st = done
-            self._seal(
-                sandbox_id,
-                pin,
-                dir_st=os.fstat(dir_fd),
-                sandbox_st=sandbox_st or seal.sandbox_file,
-                sandbox=sandbox,
-                containers=containers,
-            )
-
-    def _commit_scanned(
-        self, dir_fd: int, sandbox_id: str, path: str, sandbox: bytes, containers: Mapping[str, bytes]
-    ) -> None:
-        """Without a seal: a scan of the directory and a stat per file tell what is there."""
+        ``dir_st`` (taken under the writers' lock, before any file is looked at) is the stamp that
+        readings of this save are judged against (known.py).
+        """
         listing = steps.settle(dir_fd, sandbox_id, path)
         for name in listing.hidden:
             if is_our_temporary(name):
@@ -279,59 +203,40 @@ class Writer:
         changes = {
             cid: data
             for cid, data in containers.items()
-            if cid not in listing.containers or not self._unchanged(dir_fd, sandbox_id, cid, data, known)
+            if cid not in listing.containers
+            or not self._unchanged(dir_fd, dir_st, sandbox_id, cid, data=data, known=known)
         }
         removed = listing.containers - containers.keys()
         plan = journal.Plan(
-            sandbox=not self._unchanged(dir_fd, sandbox_id, None, sandbox, known),
+            sandbox=not self._unchanged(dir_fd, dir_st, sandbox_id, None, data=sandbox, known=known),
             writes=tuple(sorted(changes)),
             deletes=tuple(sorted(cid for cid in removed if steps.has_record(dir_fd, cid))),
         )
         new_dirs = [cid for cid in changes if cid not in listing.containers]
-        done = self._apply(dir_fd, sandbox_id, plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs)
+        if plan.steps == 1:
+            self._commit_one(dir_fd, plan, sandbox, changes)
+        elif plan.steps > 1:
+            self._commit_journaled(
+                dir_fd=dir_fd, sandbox_id=sandbox_id, plan=plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs
+            )
         empty = removed.difference(plan.deletes)  # container directories without persist.json
         for cid in sorted(empty):
             removal = functools.partial(fsops.remove_entry, cid, dir_fd)
-            if not steps.best_effort(removal, f"removing empty directory {cid}"):
-                done = None
-        if not plan.steps:
-            done = (pin, None) if (pin := steps.pin_journal(dir_fd)) is not None else None
-        if done is None:
-            return
-        pin, sandbox_st = done
-        try:
-            if sandbox_st is None:
-                sandbox_st = os.stat(PERSIST_FILE, dir_fd=dir_fd, follow_symlinks=False)
-            dir_st = os.fstat(dir_fd)
-        except OSError:
-            fsops.close_quietly(pin[0])
-            return
-        self._seal(sandbox_id, pin, dir_st=dir_st, sandbox_st=sandbox_st, sandbox=sandbox, containers=containers)
-
-    def _apply(
-        self,
-        dir_fd: int,
-        sandbox_id: str,
-        plan: journal.Plan,
-        *,
-        sandbox: bytes,
-        changes: Mapping[str, bytes],
-        new_dirs: list[str],
-    ) -> tuple[tuple[int, os.stat_result], os.stat_result | None] | None:
-        """Commit ``plan``. Returns, if every step after the commit point succeeded too, the journal it
-        left (open, for a seal) and the new sandbox file's stat if it wrote one; else None."""
-        if plan.steps == 1:
-            return self._commit_one(dir_fd, sandbox_id, plan, sandbox, changes)
-        if plan.steps > 1:
-            return self._commit_journaled(
-                dir_fd=dir_fd, sandbox_id=sandbox_id, plan=plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs
-            )
-        return None
+            steps.best_effort(removal, f"removing empty directory {cid}")
+        for cid in plan.deletes:
+            known.pop(cid, None)
+        for key in plan.writes:
+            known[key] = written_entry(changes[key])
+        if plan.sandbox:
+            known[None] = written_entry(sandbox)
+        for cid in removed:
+            known.pop(cid, None)
+        self._known.store(sandbox_id, known)
 
     def _unchanged(
-        self, dir_fd: int, sandbox_id: str, key: Key, data: bytes, known: dict[Key, tuple[fsops.Identity, bytes]]
+        self, dir_fd: int, stamp: os.stat_result, sandbox_id: str, key: Key, *, data: bytes, known: dict[Key, Entry]
     ) -> bool:
-        """Whether the file already holds ``data``: from what we know of its identity, else by reading it."""
+        """Whether the file holds ``data`` now: from a trusted reading of it (known.py), else by reading it."""
         relative = PERSIST_FILE if key is None else f"{key}/{PERSIST_FILE}"
         try:
             st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
@@ -345,43 +250,38 @@ class Writer:
                 "not a regular file; remove it or destroy the sandbox"
             )
         entry = known.get(key)
-        if entry is not None and entry[0] == fsops.identity(st):
-            return entry[1] == data
+        if entry is not None:
+            if entry.data != data:
+                return False  # it held other bytes, or someone changed it since: writing is right either way
+            if entry.trusted is not None and entry.trusted == identity(st):
+                return True
         if st.st_size != len(data):
             return False
         try:
             current, st = fsops.read_file(relative, dir_fd)
         except FileNotFoundError:
             return False
-        self._known.put(sandbox_id, key, fsops.identity(st), current)
+        if self._known.enabled:
+            known[key] = read_entry(current, st, stamp)
         return current == data
 
-    def _commit_one(
-        self, dir_fd: int, sandbox_id: str, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes]
-    ) -> tuple[tuple[int, os.stat_result], os.stat_result | None] | None:
+    def _commit_one(self, dir_fd: int, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes]) -> None:
         """A single visible change is atomic by itself: one rename (or unlink), no journal needed."""
         if plan.deletes:
             cid = plan.deletes[0]
             container_fd = fsops.open_dir(cid, dir_fd)
             try:
-                pin = steps.bump_pinned(dir_fd)
-                try:
-                    os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
-                except BaseException:
-                    os.close(pin[0])
-                    raise
+                steps.bump(dir_fd)
+                os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
             finally:
                 os.close(container_fd)
-            self._known.forget(sandbox_id, cid)
 
             def finish_removal() -> None:
                 fsops.remove_entry(cid, dir_fd)
                 os.fsync(dir_fd)
 
-            if steps.best_effort(finish_removal, f"removing container {cid!r}"):
-                return pin, None
-            os.close(pin[0])
-            return None
+            steps.best_effort(finish_removal, f"removing container {cid!r}")
+            return
         key: Key = None if plan.sandbox else plan.writes[0]
         if key is None:
             tmp, data, target_fd, made = SANDBOX_TMP, sandbox, dir_fd, False
@@ -390,15 +290,10 @@ class Writer:
             target_fd, made = steps.container_dir(dir_fd, key)
         try:
             try:
-                st = fsops.write_new_file(tmp, data, dir_fd)
-                pin = steps.bump_pinned(dir_fd)
-            except BaseException:
-                _undo(dir_fd, [tmp], [key] if made and key is not None else [])
-                raise
-            try:
+                fsops.write_new_file(tmp, data, dir_fd)
+                steps.bump(dir_fd)
                 os.rename(tmp, PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=target_fd)  # commit point
             except BaseException:
-                os.close(pin[0])
                 _undo(dir_fd, [tmp], [key] if made and key is not None else [])
                 raise
 
@@ -411,8 +306,6 @@ class Writer:
         finally:
             if target_fd != dir_fd:
                 os.close(target_fd)
-        self._known.put(sandbox_id, key, fsops.identity(st), data)
-        return pin, (st if key is None else None)
 
     def _commit_journaled(
         self,
@@ -423,10 +316,9 @@ class Writer:
         sandbox: bytes,
         changes: Mapping[str, bytes],
         new_dirs: list[str],
-    ) -> tuple[tuple[int, os.stat_result], os.stat_result | None] | None:
+    ) -> None:
         temporaries: list[str] = []
         made: list[str] = []
-        written: dict[Key, tuple[os.stat_result, bytes]] = {}
         try:
             for cid in new_dirs:
                 container_fd, created = steps.container_dir(dir_fd, cid)
@@ -435,10 +327,10 @@ class Writer:
                     made.append(cid)
             if plan.sandbox:
                 temporaries.append(SANDBOX_TMP)
-                written[None] = (fsops.write_new_file(SANDBOX_TMP, sandbox, dir_fd), sandbox)
+                fsops.write_new_file(SANDBOX_TMP, sandbox, dir_fd)
             for cid in plan.writes:
                 temporaries.append(container_tmp(cid))
-                written[cid] = (fsops.write_new_file(container_tmp(cid), changes[cid], dir_fd), changes[cid])
+                fsops.write_new_file(container_tmp(cid), changes[cid], dir_fd)
             os.fsync(dir_fd)  # the temporaries (and new directories) exist durably before the journal names them
             temporaries.append(JOURNAL_TMP)
             fsops.write_new_file(JOURNAL_TMP, journal.encode(plan), dir_fd)
@@ -457,24 +349,4 @@ class Writer:
             else:
                 _undo(dir_fd, temporaries, made)
                 raise
-        for cid in plan.deletes:
-            self._known.forget(sandbox_id, cid)
-        settled = steps.best_effort(lambda: steps.roll_forward(dir_fd, plan), "applying the committed journal")
-        for key, (st, data) in written.items():
-            self._known.put(sandbox_id, key, fsops.identity(st), data)
-        pin = steps.pin_journal(dir_fd) if settled else None
-        if pin is None:
-            return None
-        return pin, written[None][0] if None in written else None
-
-
-def _still_sealed(dir_fd: int, dir_st: os.stat_result, seal: Seal) -> bool:
-    """Nobody changed the sandbox since the seal (see seals.py for what this can miss)."""
-    if directory_id(dir_st) != seal.directory:
-        return False
-    try:
-        journal_st = os.stat(JOURNAL, dir_fd=dir_fd, follow_symlinks=False)
-        sandbox_st = os.stat(PERSIST_FILE, dir_fd=dir_fd, follow_symlinks=False)
-    except OSError:
-        return False
-    return fsops.identity(journal_st) == seal.journal and fsops.identity(sandbox_st) == seal.sandbox_file
+        steps.best_effort(lambda: steps.roll_forward(dir_fd, plan), "applying the committed journal")

@@ -52,10 +52,13 @@ class MemoryDriver(PersistDriver):
     _namespaces: ClassVar[dict[str, _Store]] = {}
     _namespaces_guard: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, namespace: str | None = None) -> None:
+    def __init__(self, namespace: str | None = None, *, cache_bytes: int | str | None = None) -> None:
+        """``cache_bytes``: bytes of JSON each of the core's caches keeps for this instance (0: none)."""
         if namespace is not None and (not isinstance(namespace, str) or not namespace):
             raise InvalidArgumentError(f"memory driver namespace must be a non-empty string, got {namespace!r}")
         self._namespace = namespace
+        self._cache_option = cache_bytes
+        self._use_cache_bytes(cache_bytes)
         if namespace is None:
             self._store = _Store(f"memory:{id(self):x}")
         else:
@@ -65,7 +68,10 @@ class MemoryDriver(PersistDriver):
 
     @property
     def options(self) -> dict[str, Any]:
-        return {} if self._namespace is None else {"namespace": self._namespace}
+        options: dict[str, Any] = {} if self._namespace is None else {"namespace": self._namespace}
+        if self._cache_option is not None:
+            options["cache_bytes"] = self.cache_bytes
+        return options
 
     def fail_next(self, operation: str, exc: BaseException) -> None:
         """Make the next ``operation`` (save, load, destroy, lock, sandbox_ids) raise ``exc``, changing nothing."""

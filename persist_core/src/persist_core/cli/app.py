@@ -12,17 +12,25 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
-from persist_core.cli import check, copy_stores, exchange, inspect, output, plugins, remove
-from persist_core.cli.options import DestinationOption, merge_options, parse_option
+from persist_core.cli import check, completion, copy_stores, exchange, inspect, output, plugins, remove
+from persist_core.cli.options import (
+    ENVIRONMENT_PREFIX,
+    SourceOnlyOption,
+    environment_options,
+    merge_options,
+    parse_option,
+)
+from persist_core.redaction import secret_values
 from persist_core.registry import DEFAULT_DRIVER_ENV
 
-COMMANDS = (plugins, inspect, remove, check, exchange, copy_stores)
+COMMANDS = (plugins, inspect, remove, check, exchange, copy_stores, completion)
 
 DESCRIPTION = (
     "Inspect, check, repair and move persisted sandbox state with any installed driver. "
     f"Without --driver the default driver is used (${DEFAULT_DRIVER_ENV}, else fs for root, rootlessfs "
     "otherwise). -o KEY=VALUE passes a driver option, as a string (e.g. -o root=/srv/state); "
-    "--driver, -o and --debug may be given before or after the command."
+    f"${ENVIRONMENT_PREFIX}<KEY> gives one from the environment (e.g. {ENVIRONMENT_PREFIX}ROOT=/srv/state), "
+    "and -o wins over it. --driver, -o and --debug may be given before or after the command."
 )
 EPILOG = (
     f"exit status: {output.EXIT_OK} success, {output.EXIT_FAILED} error, {output.EXIT_USAGE} bad command line, "
@@ -44,7 +52,7 @@ def _version() -> str:
         return "unknown"
 
 
-def _add_driver_arguments(parser: argparse.ArgumentParser, *, prefix: str = "", destination: bool = False) -> None:
+def _add_driver_arguments(parser: argparse.ArgumentParser, *, prefix: str = "", source_only: bool = False) -> None:
     """``--driver``/``-o``/``--debug``; at top level they land in ``top_*`` so a command's own win nothing."""
     default = None if prefix else argparse.SUPPRESS
     group = parser.add_argument_group("driver selection")
@@ -57,10 +65,10 @@ def _add_driver_arguments(parser: argparse.ArgumentParser, *, prefix: str = "", 
         dest=f"{prefix}options",
         metavar="KEY=VALUE",
         type=parse_option,
-        action=DestinationOption if destination else "append",
+        action=SourceOnlyOption if source_only else "append",
         default=default,
         help="driver option, repeatable; values are strings"
-        + ("; after --to it configures the destination" if destination else ""),
+        + ("; always the source's (the destination's are -O)" if source_only else ""),
     )
     parser.add_argument(
         "--debug", dest=f"{prefix}debug", action="store_true", default=default or False, help="show tracebacks"
@@ -73,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_driver_arguments(parser, prefix="top_")
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
 
-    def add_common(command: argparse.ArgumentParser, *, destination: bool = False) -> None:
-        _add_driver_arguments(command, destination=destination)
+    def add_common(command: argparse.ArgumentParser, *, source_only: bool = False) -> None:
+        _add_driver_arguments(command, source_only=source_only)
 
     for module in COMMANDS:
         module.register(commands, add_common)
@@ -97,12 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in arguments  # known before parsing, for errors that happen while parsing
     try:
+        output.hide(secret_values(environment_options()))
         args = parser.parse_args(arguments)
         _resolve(parser, args)
+        output.hide(secret_values(args.options) + secret_values(merge_options(getattr(args, "to_options", None))))
         debug = args.debug
         status: int = args.run(args)
-    except KeyboardInterrupt:
-        output.error("interrupted")
+    except KeyboardInterrupt as exc:
+        output.error(str(exc) or "interrupted")
         return output.EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`persist ls | head`): stop quietly, and keep the interpreter's final

@@ -11,7 +11,7 @@ import argparse
 
 from persist_core import PersistDriver
 from persist_core.cli import output
-from persist_core.cli.options import AddCommon, describe, open_source
+from persist_core.cli.options import AddCommon, describe, open_existing
 from persist_core.cli.survey import SandboxReport, survey
 
 HELP = "read every sandbox; report corrupt records, newer versions and leftovers of killed writers"
@@ -39,7 +39,7 @@ def _survey_all(driver: PersistDriver) -> list[SandboxReport]:
 
 
 def run(args: argparse.Namespace) -> int:
-    driver = open_source(args)
+    driver = open_existing(args)
     store = describe(driver)
     reports = _survey_all(driver)
     leftovers = driver.find_leftovers()

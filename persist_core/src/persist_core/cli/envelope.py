@@ -15,7 +15,8 @@ Reading uses ``json`` for the envelope only; each document is handed back to ``c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from persist_core import ContainerState, SandboxState, check_id, codec
@@ -60,6 +61,28 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _Repeated(dict[str, Any]):
+    """A JSON object in which some key appears more than once (``json`` would silently keep the last)."""
+
+    repeated: list[tuple[str, int]]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    repeated = _Repeated(result)
+    repeated.repeated = [(key, count) for key, count in Counter(key for key, _ in pairs).items() if count > 1]
+    return repeated
+
+
+def _refuse_repeated(value: dict[str, Any], what: str, where: str) -> None:
+    """Two sandboxes (or containers) under one ID: which one was meant cannot be known, so refuse both."""
+    if isinstance(value, _Repeated):
+        key, count = value.repeated[0]
+        raise CorruptStateError(f"{where}: {what} {key!r} appears {count} times; nothing imported")
+
+
 def _document_text(value: Any, where: str) -> str:
     if not isinstance(value, dict):
         raise CorruptStateError(f"{where}: expected a JSON object, got {type(value).__name__}")
@@ -77,6 +100,7 @@ def _decode_sandbox(sandbox_id: str, entry: Any, where: str) -> Snapshot:
     documents = entry.get("containers", {})
     if not isinstance(documents, dict):
         raise CorruptStateError(f'{where}: "containers" must be an object of container ID to document')
+    _refuse_repeated(documents, "container", where)
     containers: dict[str, ContainerState] = {}
     for container_id, document in documents.items():
         _check_id(container_id, "container", where)
@@ -85,14 +109,20 @@ def _decode_sandbox(sandbox_id: str, entry: Any, where: str) -> Snapshot:
     return Snapshot.of(sandbox_id, sandbox, containers, where=where)
 
 
-def decode_export(data: bytes, *, source: str) -> list[Snapshot]:
-    """Every sandbox in an export, fully decoded and checked before anything is written anywhere."""
+def decode_export(
+    data: bytes, *, source: str, on_sandbox: Callable[[int, int, str], None] | None = None
+) -> list[Snapshot]:
+    """Every sandbox in an export, fully decoded and checked before anything is written anywhere.
+
+    ``on_sandbox(done, total, sandbox_id)`` is called before each sandbox is decoded (for a progress bar).
+    """
     try:
-        document = json.loads(data, parse_constant=_reject_constant)
+        document = json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_object)
     except ValueError as exc:
         raise CorruptStateError(f"{source}: not valid JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CorruptStateError(f'{source}: not a persist export (expected "format": "{FORMAT}")')
+    _refuse_repeated(document, "key", source)
     version = document.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise CorruptStateError(f"{source}: export version must be a positive integer, got {version!r}")
@@ -104,8 +134,11 @@ def decode_export(data: bytes, *, source: str) -> list[Snapshot]:
     sandboxes = document.get("sandboxes")
     if not isinstance(sandboxes, dict):
         raise CorruptStateError(f'{source}: "sandboxes" must be an object of sandbox ID to sandbox')
+    _refuse_repeated(sandboxes, "sandbox", source)
     snapshots = []
-    for sandbox_id, entry in sandboxes.items():
+    for done, (sandbox_id, entry) in enumerate(sandboxes.items()):
+        if on_sandbox is not None:
+            on_sandbox(done, len(sandboxes), sandbox_id)
         _check_id(sandbox_id, "sandbox", source)
         snapshots.append(_decode_sandbox(sandbox_id, entry, f"{source}: sandbox {sandbox_id!r}"))
     return snapshots

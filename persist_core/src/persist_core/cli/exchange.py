@@ -10,10 +10,10 @@ from pathlib import Path
 
 from persist_core.cli import output
 from persist_core.cli.envelope import decode_export, encode_export
-from persist_core.cli.options import AddCommon, describe, open_source
-from persist_core.cli.progress import MODES
+from persist_core.cli.options import AddCommon, describe, open_existing, open_source
+from persist_core.cli.progress import MODES, ProgressBar
 from persist_core.cli.remove import add_timeout
-from persist_core.cli.snapshot import read_snapshot
+from persist_core.cli.snapshot import Snapshot, read_snapshot
 from persist_core.cli.transfer import write_all
 from persist_core.errors import EncodeError, InvalidArgumentError, StorageError
 
@@ -27,6 +27,18 @@ def add_progress(parser: argparse.ArgumentParser) -> None:
         choices=MODES,
         default="auto",
         help="progress bar on stderr: auto draws one when stderr is a terminal and the work is slow",
+    )
+
+
+def add_resume(parser: argparse.ArgumentParser) -> None:
+    """``--replace`` or ``--skip-existing``: what to do with a sandbox the destination already has."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--replace", action="store_true", help="overwrite sandboxes that are already stored")
+    group.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave alone sandboxes already stored with the same documents (resumes an interrupted run); "
+        "one stored with other documents is still refused",
     )
 
 
@@ -47,13 +59,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], add_
     imp = commands.add_parser(
         "import",
         help=IMPORT_HELP,
-        description=IMPORT_HELP + ". The whole file is decoded and checked before anything is written. "
-        "A sandbox that is already stored is refused unless --replace is given.",
+        description=IMPORT_HELP + ". The whole file is decoded and checked before anything is written; "
+        "a sandbox or container ID that appears twice in it is refused. A sandbox that is already stored is "
+        "refused unless --replace (or --skip-existing, to resume) is given. Ctrl-C stops after the sandbox "
+        "in hand and says how far it got.",
     )
     add_common(imp)
     imp.add_argument("file", metavar="FILE", help="an export file, or - for stdin")
     imp.add_argument("sandboxes", nargs="*", metavar="SID", help="import only these sandboxes")
-    imp.add_argument("--replace", action="store_true", help="overwrite sandboxes that are already stored")
+    add_resume(imp)
     add_timeout(imp, "each sandbox's exclusive lock")
     add_progress(imp)
     imp.set_defaults(run=run_import)
@@ -74,7 +88,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    driver = open_source(args)
+    driver = open_existing(args)
     store = describe(driver)
     sandbox_ids = list(dict.fromkeys(args.sandboxes)) or driver.sandbox_ids()
     snapshots = [read_snapshot(driver, sandbox_id, where=store) for sandbox_id in sandbox_ids]
@@ -112,9 +126,24 @@ def _read_input(name: str) -> bytes:
         raise InvalidArgumentError(f"cannot read export file {name!r}: {exc.strerror or exc}") from exc
 
 
+def _decode(data: bytes, source: str, progress: str) -> list[Snapshot]:
+    """Decode the whole file first (with a progress bar: a large file takes a while); Ctrl-C writes nothing."""
+    try:
+        with ProgressBar(0, label="decoding", stream=sys.stderr, mode=progress) as bar:
+
+            def on_sandbox(done: int, total: int, sandbox_id: str) -> None:
+                bar.total = total
+                bar.update(done, sandbox_id)
+
+            return decode_export(data, source=source, on_sandbox=on_sandbox)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"interrupted while decoding {source}; nothing imported") from None
+
+
 def run_import(args: argparse.Namespace) -> int:
     source = "stdin" if args.file == "-" else args.file
-    snapshots = {snapshot.sandbox_id: snapshot for snapshot in decode_export(_read_input(args.file), source=source)}
+    decoded = _decode(_read_input(args.file), source, args.progress)
+    snapshots = {snapshot.sandbox_id: snapshot for snapshot in decoded}
     wanted = list(dict.fromkeys(args.sandboxes)) or list(snapshots)
     missing = [sandbox_id for sandbox_id in wanted if sandbox_id not in snapshots]
     if missing:
@@ -125,10 +154,11 @@ def run_import(args: argparse.Namespace) -> int:
         wanted,
         snapshots.__getitem__,
         replace=args.replace,
+        skip_existing=args.skip_existing,
         timeout=args.timeout,
         label="importing",
         progress=args.progress,
         debug=args.debug,
     )
-    print(outcome.summary("imported", len(wanted), f"from {source} into {describe(driver)}"))
-    return output.EXIT_FAILED if outcome.failed else output.EXIT_OK
+    print(outcome.summary("imported", f"from {source} into {describe(driver)}"))
+    return outcome.status

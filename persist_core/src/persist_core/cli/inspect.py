@@ -7,7 +7,7 @@ import argparse
 from persist_core import ContainerState, GoTime, SandboxState
 from persist_core.cli import output
 from persist_core.cli.envelope import encode_sandbox
-from persist_core.cli.options import AddCommon, describe, open_source
+from persist_core.cli.options import AddCommon, describe, open_existing
 from persist_core.cli.snapshot import read_snapshot
 from persist_core.cli.survey import OK, survey
 
@@ -23,7 +23,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], add_
         "listed with its problem (corrupt, newer-version, ...) instead of stopping the listing.",
     )
     add_common(ls)
-    ls.add_argument("--json", action="store_true", help="print a JSON array for scripts")
+    shape = ls.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print a JSON array for scripts")
+    shape.add_argument(
+        "-q", "--quiet", action="store_true", help="only sandbox IDs, one a line (nothing is read but the listing)"
+    )
     ls.set_defaults(run=run_ls)
 
     show = commands.add_parser("show", help=SHOW_HELP, description=SHOW_HELP + ".")
@@ -36,7 +40,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], add_
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    driver = open_source(args)
+    driver = open_existing(args)
+    if args.quiet:
+        for sandbox_id in driver.sandbox_ids():
+            print(sandbox_id)
+        return 0
     reports = [report for sid in driver.sandbox_ids() if (report := survey(driver, sid)) is not None]
     if args.json:
         output.print_json([report.to_json() for report in reports])
@@ -94,7 +102,7 @@ def _container_row(container_id: str, container: ContainerState) -> tuple[str, .
 
 
 def run_show(args: argparse.Namespace) -> int:
-    driver = open_source(args)
+    driver = open_existing(args)
     snapshot = read_snapshot(driver, args.sandbox, where=describe(driver), check_owner=False)
     if args.json:
         output.write_bytes(encode_sandbox(snapshot) + b"\n")

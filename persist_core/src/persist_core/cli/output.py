@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from persist_core.errors import PersistError
+from persist_core.redaction import redact_text
 
 PROG = "persist"
 
@@ -19,10 +20,19 @@ EXIT_USAGE = 2  # argparse's status for a bad command line
 EXIT_UNSOUND = 3  # `check` found problems (distinct from failing to check)
 EXIT_INTERRUPTED = 130
 
+# Secret option values of this run (passwords, tokens): masked in every message, whoever wrote it.
+_secrets: list[str] = []
+
+
+def hide(secrets: Sequence[str]) -> None:
+    """Mask these values in every message from now on (the CLI passes its secret driver options)."""
+    _secrets.extend(secret for secret in secrets if secret not in _secrets)
+    _secrets.sort(key=len, reverse=True)
+
 
 def one_line(text: str) -> str:
     """Collapse a message to one line: the contract is one line per error on stderr."""
-    return " ".join(text.split())
+    return " ".join(redact_text(text, _secrets).split())
 
 
 def warn(message: str) -> None:
@@ -36,7 +46,7 @@ def error(message: str) -> None:
 def failure(exc: BaseException, *, debug: bool) -> None:
     """One line naming the problem; the traceback only when asked for with ``--debug``."""
     if debug:
-        traceback.print_exception(exc, file=sys.stderr)
+        sys.stderr.write(redact_text("".join(traceback.format_exception(exc)), _secrets))
     message = str(exc) or type(exc).__name__
     error(message if isinstance(exc, PersistError) else f"{type(exc).__name__}: {message}")
 

@@ -81,7 +81,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], add_
         help=HELP,
         description=HELP + f". A plugin that fails to import is listed with its error. The default driver "
         f"(marked *) is ${DEFAULT_DRIVER_ENV}, else fs for root and rootlessfs for other users. "
-        "With --driver or -o, also check that that driver opens with those options.",
+        "With --driver or -o, also check that that driver opens with those options. "
+        f"Exit status {output.EXIT_FAILED} when any installed plugin is broken.",
     )
     add_common(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON array for scripts")
@@ -90,9 +91,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], add_
 
 def run(args: argparse.Namespace) -> int:
     infos = list_drivers()
+    status = output.EXIT_FAILED if any(info.error for info in infos) else output.EXIT_OK
     if args.json:
         output.print_json([info.to_json() for info in infos])
-        return output.EXIT_OK
+        return status
     rows = [
         (
             info.name + (" *" if info.default else ""),
@@ -110,4 +112,7 @@ def run(args: argparse.Namespace) -> int:
     if args.driver is not None or args.options:
         # Named on the command line: also prove that it starts with these options.
         print(f"{describe(open_source(args))}: opens")
-    return output.EXIT_OK
+    if status != output.EXIT_OK:
+        broken = sorted({info.name for info in infos if info.error})
+        output.error(f"broken driver plugin: {', '.join(broken)} (see STATUS above)")
+    return status

@@ -1,7 +1,9 @@
 """A one-line progress bar on stderr for long copies; a dependency (tqdm, rich) would be more than this needs.
 
-It draws only when asked to (``always``) or when stderr is a terminal and the copy has already run for
-``delay`` seconds (``auto``), so short copies and pipes stay clean. stdout stays free for results.
+It shows the count, the percentage, the rate and the time left, e.g.
+``copying [######..................] 500/2000 25% 180/s 0:08 left sbx-500``. It draws only when
+asked to (``always``) or when stderr is a terminal and the copy has already run for ``delay`` seconds
+(``auto``), so short copies and pipes stay clean. stdout stays free for results.
 """
 
 from __future__ import annotations
@@ -24,6 +26,17 @@ def _columns(stream: TextIO) -> int:
     except (OSError, ValueError, AttributeError):
         return 80
     return columns or 80  # a terminal whose size was never set reports 0
+
+
+def _rate(per_second: float) -> str:
+    return f"{per_second:.1f}" if per_second < 10 else f"{per_second:.0f}"
+
+
+def _duration(seconds: float) -> str:
+    """``0:08``, ``12:30``, ``2:05:00``: what an operator deciding whether to wait needs."""
+    minutes, secs = divmod(math.ceil(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class ProgressBar:
@@ -54,8 +67,13 @@ class ProgressBar:
     def render(self, done: int, item: str) -> str:
         filled = _BAR_WIDTH * done // self.total if self.total else _BAR_WIDTH
         bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-        text = f"{self.label} [{bar}] {done}/{self.total} {item}"
-        return text[: max(_columns(self.stream) - 1, 10)]
+        percent = 100 * done // self.total if self.total else 100
+        text = f"{self.label} [{bar}] {done}/{self.total} {percent}%"
+        elapsed = self.clock() - self.started
+        if done and elapsed > 0:
+            rate = done / elapsed
+            text += f" {_rate(rate)}/s {_duration((self.total - done) / rate)} left"
+        return f"{text} {item}"[: max(_columns(self.stream) - 1, 10)]
 
     def update(self, done: int, item: str = "") -> None:
         if not self.enabled:

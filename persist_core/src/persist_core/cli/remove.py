@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import math
 
+from persist_core import PersistDriver
 from persist_core.cli import output
+from persist_core.cli.interrupt import deferred_interrupt
 from persist_core.cli.options import AddCommon, describe, open_source
 from persist_core.errors import PersistError, SandboxNotFoundError
 
@@ -52,15 +54,25 @@ def run(args: argparse.Namespace) -> int:
     driver = open_source(args)
     store = describe(driver)
     failed = 0
-    for sandbox_id in dict.fromkeys(args.sandboxes):
-        try:
-            with driver.lock(sandbox_id, exclusive=True, timeout=args.timeout):
-                if not args.force and sandbox_id not in driver.sandbox_ids():
-                    raise SandboxNotFoundError(f"sandbox {sandbox_id!r} is not stored in {store}; nothing removed")
-                driver.destroy(sandbox_id)
-        except PersistError as exc:
-            output.failure(exc, debug=args.debug)
-            failed += 1
-        else:
-            print(f"removed {sandbox_id}")
+    sandbox_ids = list(dict.fromkeys(args.sandboxes))
+    with deferred_interrupt() as stop:  # Ctrl-C: finish the destroy in hand, start no other
+        for done, sandbox_id in enumerate(sandbox_ids):
+            if stop.requested:
+                output.error(f"interrupted after {done} of {output.count(len(sandbox_ids), 'sandbox')}")
+                return output.EXIT_INTERRUPTED
+            failed += _remove(args, driver, store, sandbox_id)
     return output.EXIT_FAILED if failed else output.EXIT_OK
+
+
+def _remove(args: argparse.Namespace, driver: PersistDriver, store: str, sandbox_id: str) -> int:
+    """Destroy one sandbox; returns 1 if it failed (reported on its own line), else 0."""
+    try:
+        with driver.lock(sandbox_id, exclusive=True, timeout=args.timeout):
+            if not args.force and sandbox_id not in driver.sandbox_ids():
+                raise SandboxNotFoundError(f"sandbox {sandbox_id!r} is not stored in {store}; nothing removed")
+            driver.destroy(sandbox_id)
+    except PersistError as exc:
+        output.failure(exc, debug=args.debug)
+        return 1
+    print(f"removed {sandbox_id}")
+    return 0

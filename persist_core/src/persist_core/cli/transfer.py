@@ -13,6 +13,7 @@ import attrs
 
 from persist_core import PersistDriver
 from persist_core.cli import output
+from persist_core.cli.interrupt import deferred_interrupt
 from persist_core.cli.options import describe
 from persist_core.cli.progress import ProgressBar
 from persist_core.cli.snapshot import Snapshot, read_snapshot
@@ -52,33 +53,74 @@ def verify(driver: PersistDriver, expected: Snapshot) -> None:
         )
 
 
-def write_verified(driver: PersistDriver, snapshot: Snapshot, *, replace: bool, timeout: float) -> None:
-    """Save under the exclusive lock, refusing to overwrite unless ``replace``, then verify."""
+WRITTEN = "written"
+SKIPPED = "skipped"
+
+
+def write_verified(
+    driver: PersistDriver, snapshot: Snapshot, *, replace: bool, timeout: float, skip_existing: bool = False
+) -> str:
+    """Save under the exclusive lock, refusing to overwrite unless ``replace``, then verify.
+
+    With ``skip_existing`` a sandbox already stored with exactly these documents is left alone (a rerun
+    resumes an interrupted copy); one stored with other documents is still refused, never silently kept.
+    Returns WRITTEN or SKIPPED.
+    """
     with driver.lock(snapshot.sandbox_id, exclusive=True, timeout=timeout):
         if not replace and is_stored(driver, snapshot.sandbox_id):
+            if skip_existing and _stored_equals(driver, snapshot):
+                return SKIPPED
+            differs = " with other content" if skip_existing else ""
             raise InvalidArgumentError(
-                f"sandbox {snapshot.sandbox_id!r} is already stored in {describe(driver)}; "
+                f"sandbox {snapshot.sandbox_id!r} is already stored in {describe(driver)}{differs}; "
                 "nothing written (use --replace to overwrite it)"
             )
         driver.save(snapshot.sandbox, snapshot.containers)
         verify(driver, snapshot)
+    return WRITTEN
+
+
+def _stored_equals(driver: PersistDriver, snapshot: Snapshot) -> bool:
+    try:
+        stored = read_snapshot(driver, snapshot.sandbox_id, where=describe(driver))
+    except PersistError:
+        return False  # corrupt or unreadable: not the same, so not skipped
+    return snapshot.same_documents(stored)
 
 
 @attrs.frozen
 class Outcome:
+    total: int
+    done: int  # sandboxes dealt with (written, skipped or failed) before the end or an interrupt
     written: int
     containers: int
+    skipped: int
     failed: int
 
-    def summary(self, verb: str, total: int, route: str) -> str:
+    @property
+    def interrupted(self) -> bool:
+        return self.done < self.total
+
+    def summary(self, verb: str, route: str) -> str:
         """E.g. ``copied 2 of 3 sandboxes (3 containers) from A to B, verified; 1 failed``."""
         containers = output.count(self.containers, "container")
-        text = f"{verb} {self.written} of {output.count(total, 'sandbox')} ({containers}) {route}"
+        text = f"{verb} {self.written} of {output.count(self.total, 'sandbox')} ({containers}) {route}"
         if self.written:
             text += ", verified"
+        if self.skipped:
+            text += f"; {self.skipped} skipped (already stored, identical)"
         if self.failed:
             text += f"; {self.failed} failed"
+        if self.interrupted:
+            text = f"interrupted after {self.done} of {self.total}: " + text
+            text += f"; {self.total - self.done} not started (rerun with --skip-existing to go on)"
         return text
+
+    @property
+    def status(self) -> int:
+        if self.interrupted:
+            return output.EXIT_INTERRUPTED
+        return output.EXIT_FAILED if self.failed else output.EXIT_OK
 
 
 def write_all(
@@ -91,21 +133,36 @@ def write_all(
     label: str,
     progress: str,
     debug: bool,
+    skip_existing: bool = False,
 ) -> Outcome:
-    """Fetch and write each sandbox; one that fails is reported on its own line and the rest go on."""
-    written = containers = failed = 0
-    with ProgressBar(len(sandbox_ids), label=label, stream=sys.stderr, mode=progress) as bar:
-        for done, sandbox_id in enumerate(sandbox_ids):
+    """Fetch and write each sandbox; one that fails is reported on its own line and the rest go on.
+
+    Ctrl-C stops at the next sandbox boundary (see ``interrupt``), so nothing is left half-written.
+    """
+    written = containers = skipped = failed = done = 0
+    with (
+        deferred_interrupt() as stop,
+        ProgressBar(len(sandbox_ids), label=label, stream=sys.stderr, mode=progress) as bar,
+    ):
+        for sandbox_id in sandbox_ids:
+            if stop.requested:
+                break
             bar.update(done, sandbox_id)
             try:
                 snapshot = fetch(sandbox_id)
-                write_verified(target, snapshot, replace=replace, timeout=timeout)
+                result = write_verified(target, snapshot, replace=replace, timeout=timeout, skip_existing=skip_existing)
             except PersistError as exc:
                 bar.close()
                 output.failure(exc, debug=debug)
                 failed += 1
             else:
-                written += 1
-                containers += len(snapshot.containers)
-        bar.update(len(sandbox_ids))
-    return Outcome(written=written, containers=containers, failed=failed)
+                if result == SKIPPED:
+                    skipped += 1
+                else:
+                    written += 1
+                    containers += len(snapshot.containers)
+            done += 1
+        bar.update(done)
+    return Outcome(
+        total=len(sandbox_ids), done=done, written=written, containers=containers, skipped=skipped, failed=failed
+    )

@@ -11,12 +11,13 @@ import json
 import re
 from typing import Any, TypeVar
 
-from cattrs import BaseValidationError, Converter, transform_error
+from cattrs import BaseValidationError, Converter
 
 from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
 from persist_core.codec.decoders import Decoders
 from persist_core.codec.encoders import Encoders
-from persist_core.codec.recent import RecentDecodes
+from persist_core.codec.explain import field_errors
+from persist_core.codec.generated import Refused
 from persist_core.errors import CorruptStateError, EncodeError
 
 __all__ = ["dumps", "loads"]
@@ -33,7 +34,6 @@ def _converter(detailed: bool = False) -> Converter:
 
 _encoders = Encoders()
 _decoders = Decoders(_converter)
-_recent = RecentDecodes()
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _MARKER_TEXT = re.escape(json.dumps(RAW_NUMBER_MARKER)[1:-1])
@@ -64,8 +64,12 @@ def _finish(text: str) -> bytes:
 def dumps(obj: Any) -> bytes:
     """Encode a model object as Go's ``json.NewEncoder(f).Encode(obj)`` would: compact, one newline."""
     try:
-        return _finish(_encoders.text(obj))  # never holds raw-number markers: only the converter makes them
-    except Exception:  # noqa: BLE001 - the fast path only says "not sure"; the converter decides
+        text = _encoders.text(obj)  # never holds raw-number markers: only the converter makes them
+    except Refused:  # the fast path's only signal ("not handled here"); any other error is a bug and propagates
+        return _dumps_with_converter(obj)
+    try:
+        return _finish(text)
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot hold: the converter refuses it
         return _dumps_with_converter(obj)
 
 
@@ -133,7 +137,7 @@ def _explain(data: Any, cls: type) -> str:
     try:
         _converter(detailed=True).structure(data, cls)
     except BaseValidationError as exc:
-        return "; ".join(transform_error(exc, path="$", format_exception=_describe))
+        return "; ".join(field_errors(exc, _describe))  # paths in the file's keys ($.PersistVersion)
     except Exception as exc:  # noqa: BLE001 - any failure is worth showing as is
         return str(exc)
     return "invalid document"
@@ -142,18 +146,9 @@ def _explain(data: Any, cls: type) -> str:
 def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
     """Decode ``data`` as ``cls`` the way kata's Go decoder does, or raise CorruptStateError.
 
-    ``source`` names the record (a path, a key) in the error message. Every call returns new objects;
-    bytes decoded recently are not decoded again but copied (see ``codec.recent``).
+    ``source`` names the record (a path, a key) in the error message. Every call decodes: the codec keeps
+    no cache, so every call returns new objects that nothing else holds.
     """
-    if type(data) is bytes:
-        copied = _recent.get(cls, data)
-        if copied is not None:
-            return copied  # type: ignore[no-any-return]
-        return _recent.keep(cls, data, _decode(data, cls, source))  # type: ignore[no-any-return]
-    return _decode(data, cls, source)
-
-
-def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
     where = f"{source}: " if source else ""
     try:
         text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data
@@ -164,7 +159,7 @@ def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
         raise CorruptStateError(f"{where}not valid JSON: {exc}") from exc
     try:
         return _decoders.for_type(cls)(document)  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001 - the fast path only says "not sure"; the converter decides
+    except Refused:  # the fast path's only signal ("not handled here"); any other error is a bug and propagates
         pass
     try:
         return _converter().structure(document, cls)

@@ -35,8 +35,15 @@ class Decoders(PerType[Decode]):
         self._converter = converter  # the reference, made only if a type needs it
 
     def structure(self, value: Any, cls: type) -> Any:
-        """The converter's decoding, with all of Go's rules (unknown and case-folded keys)."""
-        return self._converter().structure(value, cls)
+        """The converter's decoding, with all of Go's rules (unknown and case-folded keys).
+
+        If it fails on this part, the fast path gives up and ``codec.loads`` runs the converter on the whole
+        document, whose error names the full path.
+        """
+        try:
+            return self._converter().structure(value, cls)
+        except Exception:  # noqa: BLE001 - the converter's own failure, reported again by the whole-document run
+            raise Refused from None
 
     def _build(self, tp: Any) -> Decode:
         marker = _annotation(tp)
@@ -69,8 +76,7 @@ class Decoders(PerType[Decode]):
             return _str_dict
         if isinstance(tp, type) and attrs.has(tp):
             return self._model(tp)
-        hook = self._converter().get_structure_hook(tp)
-        return lambda value: hook(value, tp)
+        return _converter_hook(self._converter().get_structure_hook(tp), tp)
 
     def _model(self, cls: type) -> Decode:
         """Generate ``cls``'s function: exact keys only (else the converter), small nested classes inline."""
@@ -179,6 +185,18 @@ class _Source(Source):
             self.line(indent, f"{dst} = {function}({src})")
 
 
+def _converter_hook(hook: Callable[[Any, Any], Any], tp: Any) -> Decode:
+    """A type the fast path has no code of its own for (sets of IDs): the converter's hook for it."""
+
+    def decode(value: Any) -> Any:
+        try:
+            return hook(value, tp)
+        except Exception:  # noqa: BLE001 - the converter's own failure, reported again by the whole-document run
+            raise Refused from None
+
+    return decode
+
+
 def _str(value: Any) -> str:
     if type(value) is not str:
         raise Refused
@@ -203,7 +221,10 @@ def _int_decoder(marker: GoInt) -> Decode:
 
 
 def _float32(value: Any) -> float:
-    return _structure_float32(value, None)
+    try:
+        return _structure_float32(value, None)
+    except ValueError:
+        raise Refused from None
 
 
 def _object(value: Any) -> Any:
@@ -226,7 +247,10 @@ def _time(value: Any) -> GoTime:
         raise Refused
     parsed = _TIMES.get(value)
     if parsed is None:
-        parsed = GoTime.parse(value)
+        try:
+            parsed = GoTime.parse(value)
+        except ValueError:
+            raise Refused from None
         if len(_TIMES) >= _TIMES_MAX:
             _TIMES.clear()
         _TIMES[value] = parsed

@@ -235,7 +235,10 @@ def _int_text(marker: GoInt) -> Text:
 def _float32_text(value: Any) -> str:
     if type(value) is not float and type(value) is not int:
         raise Refused
-    return format_float32(value)  # raises for what float32 cannot hold, as the converter does
+    try:
+        return format_float32(value)
+    except (ValueError, OverflowError):
+        raise Refused from None  # what float32 cannot hold: the converter refuses it with its message
 
 
 _TIME_TEXTS: dict[tuple[int, int, int], str] = {}
@@ -250,23 +253,30 @@ def _time_text(value: Any) -> str:
     if type(value) is not GoTime:
         if not isinstance(value, GoTime):
             raise Refused
-        return '"' + value.format() + '"'
+        return '"' + _format_time(value) + '"'
     key = (value.unix_seconds, value.nanoseconds, value.utc_offset)
     if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int:
-        return '"' + value.format() + '"'
+        return '"' + _format_time(value) + '"'
     text = _TIME_TEXTS.get(key)
     if text is None:
-        text = '"' + value.format() + '"'
+        text = '"' + _format_time(value) + '"'
         if len(_TIME_TEXTS) >= _TIME_TEXTS_MAX:
             _TIME_TEXTS.clear()
         _TIME_TEXTS[key] = text
     return text
 
 
+def _format_time(value: GoTime) -> str:
+    try:
+        return value.format()
+    except (ValueError, TypeError, OverflowError):
+        raise Refused from None  # a time Go cannot write: the converter refuses it with its message
+
+
 def _object_text(value: Any) -> str:
     if type(value) is not dict:
         raise Refused
-    return _json_text(value)
+    return _plain_json_text(value)
 
 
 def _plain_json_text(value: Any) -> str:
@@ -274,9 +284,16 @@ def _plain_json_text(value: Any) -> str:
 
     Anything else (a str subclass, a tuple, an object) is left to the converter, which may refuse it.
     """
-    if _plain(value):
+    try:
+        plain = _plain(value)
+    except RecursionError:
+        raise Refused from None  # too deep (or a cycle): the converter says which
+    if not plain:
+        raise Refused
+    try:
         return _json_text(value)
-    raise Refused
+    except ValueError:
+        raise Refused from None  # NaN or infinity: the converter refuses it with its message
 
 
 def _plain(value: Any) -> bool:

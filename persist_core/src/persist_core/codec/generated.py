@@ -4,6 +4,7 @@ builder that compiles them, and the questions they ask of model types.
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, get_args
 
@@ -44,10 +45,12 @@ class Source:
         self._namespace = {"Refused": Refused, **namespace}
         self._count = 0
 
-    def compile(self, name: str, filename: str) -> Callable[[Any], Any]:
+    def compile(self, name: str, filename: str) -> Callable[..., Any]:
+        """Compile the function; its source goes into ``linecache`` so that tracebacks show the line."""
         source = "\n".join(self._lines) + "\n"
         exec(compile(source, filename, "exec"), self._namespace)
-        function: Callable[[Any], Any] = self._namespace[name]
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        function: Callable[..., Any] = self._namespace[name]
         return function
 
     def line(self, indent: int, text: str) -> None:
@@ -56,6 +59,10 @@ class Source:
     def _name(self, prefix: str) -> str:
         self._count += 1
         return f"{prefix}{self._count}"
+
+    def constant(self, value: Any, prefix: str) -> str:
+        """A name in the function's namespace bound to ``value``."""
+        return self._constant(value, prefix)
 
     def _constant(self, value: Any, prefix: str) -> str:
         name = self._name(prefix)

@@ -1,0 +1,130 @@
+"""The core's two caches, one pair per driver instance: they save work, never change a result.
+
+- :class:`EncodedContainers` skips encoding a container that is, type for type and value for value, the
+  exact copy (*snapshot*) of one this driver encoded for the same sandbox before: its bytes are reused.
+  The snapshot is copied *before* encoding and the copy is what gets encoded, so the bytes are always the
+  encoding of the snapshot, whatever the caller's threads do to their object meanwhile. The comparison is
+  type-exact (``codec.exact``), so a value the codec refuses never matches one it accepted.
+- :class:`DecodedRecords` hands out an exact copy of what the same bytes decoded to before, instead of
+  decoding again. Bytes are admitted on their second sight, so a load of state never seen pays no copy.
+  Only the model classes a driver loads are cached, and only copies are ever handed out.
+
+Neither looks at the store: which bytes to write is still decided by the backend against what is really
+stored (see docs/caching.md). Both are bounded by the driver's ``cache_bytes`` option (bytes of JSON; the
+objects take a few times that); 0 turns them off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from persist_core import codec
+from persist_core.codec.exact import Exact, NotExact
+from persist_core.errors import InvalidArgumentError
+from persist_core.lru import BoundedLRU
+from persist_core.model import ContainerState
+
+T = TypeVar("T")
+
+#: Bytes of JSON each cache of a driver keeps by default.
+DEFAULT_CACHE_BYTES = 8 << 20
+#: What an entry is charged beyond its bytes, so that even empty entries are bounded in number.
+_ENTRY_OVERHEAD = 64
+
+_exact = Exact()
+_SEEN = object()
+
+Snapshot = tuple[ContainerState, bytes]
+
+
+def check_cache_bytes(value: object) -> int:
+    """A ``cache_bytes`` option: an int >= 0, or its decimal text (as the CLI's ``-o`` passes it)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if type(value) is int and value >= 0:
+        return value
+    raise InvalidArgumentError(f"cache_bytes must be an integer >= 0 (0 turns caching off), got {value!r}")
+
+
+class EncodedContainers:
+    """Sandbox ID to {container ID: (snapshot, bytes)}; an empty map marks a sandbox saved once."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._sandboxes: BoundedLRU[str, dict[str, Snapshot]] = BoundedLRU(max_bytes)
+
+    def encode(self, sandbox_id: str, containers: Mapping[str, ContainerState]) -> dict[str, bytes]:
+        """``codec.dumps`` of every container, reusing the bytes of exact snapshots.
+
+        Snapshots are taken from a sandbox's second save on: a sandbox saved once is often never saved
+        again, and its first save should not pay for copies.
+        """
+        previous = self._sandboxes.get(sandbox_id) if self._sandboxes.max_size else None
+        documents: dict[str, bytes] = {}
+        if previous is None:
+            for container_id, state in containers.items():
+                documents[container_id] = codec.dumps(state)
+            if self._sandboxes.max_size:
+                self._sandboxes.put(sandbox_id, {}, _ENTRY_OVERHEAD)
+            return documents
+        snapshots: dict[str, Snapshot] = {}
+        for container_id, state in containers.items():
+            known = previous.get(container_id)
+            if known is not None and _exact.same(known[0], state):
+                documents[container_id] = known[1]
+                snapshots[container_id] = known
+                continue
+            try:
+                snapshot = _exact.copy(state)
+            except NotExact:  # a type the codec may refuse or convert: encode the object itself, keep nothing
+                documents[container_id] = codec.dumps(state)
+                continue
+            data = documents[container_id] = codec.dumps(snapshot)
+            snapshots[container_id] = (snapshot, data)
+        self._sandboxes.put(sandbox_id, snapshots, _snapshots_size(snapshots))
+        return documents
+
+    def forget(self, sandbox_id: str) -> None:
+        self._sandboxes.pop(sandbox_id)
+
+
+def _snapshots_size(snapshots: dict[str, Snapshot]) -> int:
+    return _ENTRY_OVERHEAD + sum(len(data) for _, data in snapshots.values())
+
+
+class DecodedRecords:
+    """(class, bytes) to a private decoded object; its exact copies are handed out."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._records: BoundedLRU[tuple[type, bytes], Any] = BoundedLRU(max_bytes)
+
+    def loads(self, data: bytes, cls: type[T], source: str) -> T:
+        """``codec.loads(data, cls, source=source)``, or an exact copy of what it returned before."""
+        if not self._records.max_size or type(data) is not bytes:
+            return codec.loads(data, cls, source=source)
+        key = (cls, data)
+        kept = self._records.get(key)
+        if kept is not None and kept is not _SEEN:
+            copied: T = _exact.copy(kept)
+            return copied
+        decoded = codec.loads(data, cls, source=source)
+        if kept is None:
+            self._records.put(key, _SEEN, _ENTRY_OVERHEAD + len(data))  # first sight: the bytes only
+        else:
+            try:
+                self._records.put(key, _exact.copy(decoded), _ENTRY_OVERHEAD + len(data))
+            except NotExact:
+                self._records.pop(key)
+        return decoded
+
+    def clear(self) -> None:
+        self._records.clear()
+
+
+class DriverCaches:
+    """Both caches of one driver instance, each holding at most ``max_bytes`` of JSON."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.encoded = EncodedContainers(max_bytes)
+        self.decoded = DecodedRecords(max_bytes)
