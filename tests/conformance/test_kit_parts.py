@@ -6,8 +6,8 @@ import pytest
 from hypothesis.internal.conjecture import engine
 
 from persist_core import codec
-from persist_core.ids import ID_PUNCTUATION, MAX_ID_LENGTH, check_id
-from persist_core.testing.idfamilies import CASE, LONGEST, PREFIXES, PUNCTUATION, IdFamily
+from persist_core.ids import MAX_ID_LENGTH, check_id
+from persist_core.testing.idfamilies import CASE, ID_PUNCTUATION, LONGEST, PREFIXES, PUNCTUATION, IdFamily
 from persist_core.testing.profiles import bounded_shrinking
 from persist_core.testing.samples import LARGE_RECORD, large_container, large_sandbox
 
@@ -18,6 +18,10 @@ def test_every_family_is_valid_and_distinct(family: IdFamily) -> None:
     assert len(set(family.ids)) == len(family.ids)
     for sandbox_id in family.ids:
         check_id(sandbox_id)
+
+
+def test_punctuation_is_asked_of_the_id_rule() -> None:
+    assert set(ID_PUNCTUATION) == set("_.+-")  # today's rule; "/", " " and "\\" never
 
 
 def test_families_follow_the_id_rule() -> None:

@@ -1,24 +1,19 @@
 """Families of valid IDs that a backend mapping IDs onto keys, paths or rows tends to confuse.
 
-They are built from the ID rule's own constants (``persist_core.ids``), so they follow the rule when it
-changes; an ID the rule refuses is left out of its family rather than failing every driver.
+They are built from the ID rule itself (``persist_core.ids``: its longest ID, the punctuation it accepts),
+so they follow the rule when it changes; an ID the rule refuses is left out of its family.
 """
 
 from __future__ import annotations
 
+import string
+
 import attrs
 
-from persist_core.errors import InvalidIdError
-from persist_core.ids import ID_PUNCTUATION, MAX_ID_LENGTH, check_id
+from persist_core.ids import MAX_ID_LENGTH, is_valid_id
 
-
-def is_valid_id(value: str) -> bool:
-    """Whether the core accepts ``value`` as a sandbox or container ID."""
-    try:
-        check_id(value)
-    except InvalidIdError:
-        return False
-    return True
+#: The punctuation the ID rule accepts inside an ID, asked of the rule itself rather than restated.
+ID_PUNCTUATION = "".join(mark for mark in string.punctuation if is_valid_id(f"x{mark}y"))
 
 
 @attrs.frozen
