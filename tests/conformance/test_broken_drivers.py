@@ -17,21 +17,20 @@ import pytest
 
 HERE = Path(__file__).parent
 
-#: For each broken driver, the kit tests that must fail (every parametrized variant of each).
+#: For each broken driver, the kit tests that must fail (every parametrized variant of each): deterministic
+#: tests only, so that no catch depends on what hypothesis happens to draw (the stateful test may fail too).
 MUST_FAIL: dict[str, set[str]] = {
     "SharedReferencesDriver": {
         "test_mutating_saved_objects_does_not_change_the_store",
         "test_mutating_loaded_objects_does_not_change_the_store",
         "test_each_load_returns_new_objects",
         "test_loaded_objects_are_not_the_saved_ones",
-        "test_random_operations_match_a_model",
     },
     "KeepsRemovedContainersDriver": {
         "test_containers_missing_from_a_save_are_removed",
         "test_saving_no_containers_removes_them_all",
         "test_removed_container_does_not_come_back",
         "test_kata_samples_replace_each_other",
-        "test_random_operations_match_a_model",
     },
     "NonExclusiveLockDriver": {
         "test_exclusive_lock_excludes_everyone",
@@ -45,7 +44,6 @@ MUST_FAIL: dict[str, set[str]] = {
     "LosesStateOnFailedSaveDriver": {
         "test_refused_save_leaves_the_old_state",
         "test_injected_save_failure_leaves_the_old_state",
-        "test_random_operations_match_a_model",
     },
     "UncheckedIdsDriver": {
         "test_bad_sandbox_id_is_refused_everywhere",
