@@ -23,6 +23,7 @@ from persist_core import codec, errors
 from persist_core.driver import Lock, PersistDriver
 from persist_core.model import ContainerState, SandboxState
 from persist_core.registry import get_driver
+from persist_core.testing.background import DriverHangs
 
 _HEADER = struct.Struct(">I")
 
@@ -85,7 +86,7 @@ class RemoteDriver:
         try:
             reply = self._replies.get(timeout=self._patience)
         except queue.Empty:
-            raise AssertionError(
+            raise DriverHangs(
                 f"the other process did not finish {operation}{args!r} within {self._patience:g}s: "
                 "the driver seems to hang"
             ) from None

@@ -13,6 +13,7 @@ from persist_core.errors import LockTimeoutError, SandboxNotFoundError
 from persist_core.registry import get_driver
 from persist_core.testing.background import in_background
 from persist_core.testing.capabilities import requires
+from persist_core.testing.promises import depends_on
 from persist_core.testing.remote import RemoteDriver, increment_under_lock, snapshot
 from persist_core.testing.samples import kata_samples, small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase
@@ -25,6 +26,7 @@ class ProcessTests(ConformanceBase):
         return RemoteDriver(driver.name, driver.options, patience=self.patience)
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_exclusive_lock_in_another_process_excludes(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             token = other.acquire("sb", exclusive=True, timeout=0)
@@ -34,6 +36,7 @@ class ProcessTests(ConformanceBase):
             assert_granted(driver, "sb", exclusive=True, held="a lock the other process released")
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_shared_locks_across_processes(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             token = other.acquire("sb", exclusive=False, timeout=0)
@@ -42,6 +45,7 @@ class ProcessTests(ConformanceBase):
             other.release(token)
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_lock_here_excludes_another_process(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             with driver.lock("sb", exclusive=True, timeout=0):
@@ -52,6 +56,7 @@ class ProcessTests(ConformanceBase):
             other.release(other.acquire("sb", exclusive=True, timeout=0))
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_waiter_gets_the_lock_another_process_releases(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             token = other.acquire("sb", exclusive=True, timeout=0)

@@ -6,6 +6,7 @@ import pytest
 
 from persist_core import codec
 from persist_core.driver import PersistDriver
+from persist_core.ids import MAX_ID_LENGTH
 from persist_core.model import ContainerState, SandboxState
 from persist_core.testing.remote import snapshot
 from persist_core.testing.samples import KataSample, kata_samples, small_container, small_sandbox
@@ -13,7 +14,7 @@ from persist_core.testing.strategies import container_maps, ids, sandbox_states
 from persist_core.testing.suite.base import ConformanceBase
 
 #: Valid IDs that a backend mapping IDs onto paths, keys or URLs might mangle.
-AWKWARD_IDS = ("a", "0", "-", "_x", "+x", "x.", "x..y", "A.b+c-d_e", "a" * 128)
+AWKWARD_IDS = ("a", "0", "-", "_x", "+x", "x.", "x..y", "A.b+c-d_e", "a" * MAX_ID_LENGTH)
 
 
 class RoundTripTests(ConformanceBase):

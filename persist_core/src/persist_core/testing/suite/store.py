@@ -14,11 +14,6 @@ LISTED_IDS = ("b", "a", "B", "a.1", "a-1", "_z", "0", "a+", "zz", "Z")
 
 
 class StoreTests(ConformanceBase):
-    def test_fixture_gives_an_empty_store(self, driver: PersistDriver) -> None:
-        assert driver.sandbox_ids() == [], (
-            "the `driver` fixture must return a driver on a fresh, empty store (every kit test relies on it)"
-        )
-
     def test_containers_missing_from_a_save_are_removed(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {cid: small_container(cid) for cid in ("c1", "c2", "c3")})
         driver.save(small_sandbox("sb", state="fewer"), {"c2": small_container("c2 again")})
