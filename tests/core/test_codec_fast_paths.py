@@ -266,7 +266,8 @@ def model_nodes(obj: Any) -> list[Any]:
         elif isinstance(item, dict):
             pending.extend(item.values())
         elif attrs.has(type(item)) and not isinstance(item, GoTime):
-            found.append(item)
+            if attrs.fields(type(item)):  # a class without fields (PciPath) has nothing to set
+                found.append(item)
             pending.extend(getattr(item, field.name) for field in attrs.fields(type(item)))
     return found
 

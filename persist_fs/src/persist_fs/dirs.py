@@ -4,6 +4,12 @@ Opening them once saves two or three system calls on every load and lock. Only t
 trusted; ``sbs`` and ``.locks`` are opened with O_NOFOLLOW. A descriptor whose directory was removed
 (the whole root wiped under a running process) is noticed and replaced; the old one is kept open until
 the driver goes away, because another thread may still be using it.
+
+In a forked child, every use of a kept descriptor first checks that the number still names the same
+directory (device, inode): a child that closes inherited descriptors and opens others (a daemon does)
+must not make the driver read or write through a number that now means something else. One whose
+identity changed is forgotten (not closed: the number is no longer ours) and the directory reopened.
+The parent pays nothing for this; writers check identity anyway (``gone``).
 """
 
 from __future__ import annotations
@@ -31,14 +37,20 @@ class Dirs:
         self._sbs: int | None = None
         self._locks: int | None = None
         self._opened: list[int] = []
+        self._identities: dict[int, tuple[int, int]] = {}
+        self._forked = False
         self._finalizer = weakref.finalize(self, _close_all, self._opened)
 
     def reset_after_fork(self) -> None:
+        """In a forked child: check every kept descriptor before its next use (see the module docstring)."""
         self._guard = threading.Lock()
+        self._forked = True
 
     def sbs(self, *, create: bool) -> int | None:
         """``<root>/sbs``, created (0700) if ``create``; None if it does not exist and may not be made."""
         fd = self._sbs
+        if fd is not None and self._forked and self.gone(fd):
+            fd = None
         if fd is None:
             with self._guard:
                 if self._sbs is None:
@@ -49,6 +61,8 @@ class Dirs:
     def locks(self) -> int:
         """``<root>/sbs/.locks``, created if missing: locks work before any sandbox is saved."""
         fd = self._locks
+        if fd is not None and self._forked and self.gone(fd):
+            fd = None
         if fd is None:
             sbs_fd = self.sbs(create=True)
             assert sbs_fd is not None
@@ -60,7 +74,7 @@ class Dirs:
 
     def existing_locks(self) -> int | None:
         """``<root>/sbs/.locks`` if it exists (never created: for tidying)."""
-        if self._locks is not None:
+        if self._locks is not None and not (self._forked and self.gone(self._locks)):
             return self._locks
         sbs_fd = self.sbs(create=False)
         if sbs_fd is None:
@@ -68,6 +82,9 @@ class Dirs:
         try:
             fd = fsops.open_dir(LOCKS_DIR, sbs_fd)
         except FileNotFoundError:
+            return None
+        if not fsops.adoptable(os.fstat(fd), sbs_fd):
+            os.close(fd)  # another user's: nothing of ours to tidy there, and never to be kept
             return None
         with self._guard:
             if self._locks is None:
@@ -77,26 +94,50 @@ class Dirs:
         return self._locks
 
     def gone(self, fd: int) -> bool:
-        """True (and forget ``fd``) if its directory was removed; the next call opens the new one."""
-        if os.fstat(fd).st_nlink > 0:
+        """True (and forget ``fd``) if its directory was removed, or the number now names something else;
+        the next call opens the current one."""
+        try:
+            st: os.stat_result | None = os.fstat(fd)
+        except OSError:
+            st = None  # closed by someone else
+        if st is not None and self._still_ours(fd, st):
             return False
         self.refresh()
         return True
 
     def refresh(self) -> bool:
-        """Forget every kept directory that was removed; True if there was one."""
+        """Forget every kept directory that was removed (or replaced under its number); True if there was one."""
         dropped = False
         with self._guard:
             for attribute in ("_sbs", "_locks"):
                 cached = getattr(self, attribute)
-                if cached is not None and os.fstat(cached).st_nlink == 0:
+                if cached is None:
+                    continue
+                try:
+                    st = os.fstat(cached)
+                except OSError:
+                    st = None
+                if st is None or not self._still_ours(cached, st):
                     setattr(self, attribute, None)
                     dropped = True
+                    if st is None or self._identities.get(cached) != (st.st_dev, st.st_ino):
+                        self._disown(cached)
         return dropped
 
+    def _still_ours(self, fd: int, st: os.stat_result) -> bool:
+        return st.st_nlink > 0 and self._identities.get(fd) == (st.st_dev, st.st_ino)
+
     def _keep(self, fd: int) -> int:
+        st = os.fstat(fd)
         self._opened.append(fd)
+        self._identities[fd] = (st.st_dev, st.st_ino)
         return fd
+
+    def _disown(self, fd: int) -> None:
+        """Someone closed our descriptor and reused its number: never close it for them."""
+        self._identities.pop(fd, None)
+        with contextlib.suppress(ValueError):
+            self._opened.remove(fd)
 
     def _open_sbs(self, create: bool) -> int | None:
         if create:
@@ -109,7 +150,7 @@ class Dirs:
             return None
         try:
             if create:
-                return self._keep(fsops.make_dir(SANDBOXES, root_fd))
+                return self._keep(_open_or_make_durably(SANDBOXES, root_fd))
             try:
                 return self._keep(fsops.open_dir(SANDBOXES, root_fd))
             except FileNotFoundError:
@@ -152,6 +193,22 @@ class Dirs:
                 return [entry.name for entry in entries if entry.is_dir(follow_symlinks=False) or entry.is_symlink()]
         finally:
             os.close(fd)
+
+
+def _open_or_make_durably(name: str, dir_fd: int) -> int:
+    """The directory ``name``, made (and its parent fsynced, so that the new entry survives a power
+    loss, and with it every save into it) if it does not exist."""
+    try:
+        return fsops.open_dir(name, dir_fd)
+    except FileNotFoundError:
+        pass
+    fd = fsops.make_dir(name, dir_fd)
+    try:
+        os.fsync(dir_fd)
+    except BaseException:
+        fsops.close_quietly(fd)
+        raise
+    return fd
 
 
 def not_a_directory(path: str) -> StorageError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
@@ -32,6 +33,19 @@ from persist_fs.writer import Writer
 
 _instances: weakref.WeakSet[FsDriver] = weakref.WeakSet()
 
+#: The largest record (persist.json) the driver reads or writes, unless ``max_record_size=`` says
+#: otherwise: kata's records are kilobytes, and a bigger file is refused before it is read into memory.
+DEFAULT_MAX_RECORD_SIZE = 16 << 20
+
+
+def _record_size_limit(value: object) -> int:
+    """A positive number of bytes (a decimal string too: the CLI passes options as strings)."""
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgumentError(f"max_record_size must be a positive number of bytes, got {value!r}")
+    return value
+
 
 def _reset_after_fork() -> None:
     """A fork may copy a thread's held mutex; the child starts with fresh ones (nothing runs in it yet)."""
@@ -53,13 +67,24 @@ class FsDriver(PersistDriver):
     capabilities = frozenset({Capability.CROSS_PROCESS_LOCKS, Capability.DURABLE})
     default_root: ClassVar[str] = DEFAULT_ROOT
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, *, cache_bytes: int | str | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        cache_bytes: int | str | None = None,
+        max_record_size: int | str | None = None,
+    ) -> None:
         """``cache_bytes``: bytes of JSON each cache of this driver keeps (0 turns caching off; see
-        docs/caching.md). Caches never change what is stored or returned, only how fast."""
+        docs/caching.md). Caches never change what is stored or returned, only how fast.
+        ``max_record_size``: the largest record read or written, in bytes (see docs/fs.md)."""
         if root is None:
             root = self._default_root()
         if not isinstance(root, (str, os.PathLike)) or not os.fspath(root):
             raise InvalidArgumentError(f"{self.name} driver root must be a non-empty path, got {root!r}")
+        self._record_option = max_record_size
+        self._max_record_size = (
+            DEFAULT_MAX_RECORD_SIZE if max_record_size is None else _record_size_limit(max_record_size)
+        )
         self._root = os.path.abspath(os.fspath(root))
         self._cache_option = cache_bytes
         self._dirs = Dirs(self._root)
@@ -92,9 +117,12 @@ class FsDriver(PersistDriver):
 
     @property
     def options(self) -> dict[str, Any]:
-        if self._cache_option is None:
-            return {"root": self._root}
-        return {"root": self._root, "cache_bytes": self.cache_bytes}
+        options: dict[str, Any] = {"root": self._root}
+        if self._cache_option is not None:
+            options["cache_bytes"] = self.cache_bytes
+        if self._record_option is not None:
+            options["max_record_size"] = self._max_record_size
+        return options
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(root={self._root!r})"
@@ -102,10 +130,23 @@ class FsDriver(PersistDriver):
     # -- backend -----------------------------------------------------------------------------------
 
     def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+        limit = self._max_record_size
+        if len(sandbox) > limit or any(len(data) > limit for data in containers.values()):
+            self._refuse_oversized(sandbox_id, sandbox, containers)
         self._writer.save(sandbox_id, sandbox, containers)
 
+    def _refuse_oversized(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
+        """A record load would refuse is not written: nothing is stored that cannot be read back."""
+        records = {PERSIST_FILE: sandbox, **{f"{cid}/{PERSIST_FILE}": data for cid, data in containers.items()}}
+        relative, data = max(records.items(), key=lambda item: len(item[1]))
+        raise StorageError(
+            f"cannot save sandbox {sandbox_id!r}: {os.path.join(self.run_storage_path, sandbox_id, relative)} "
+            f"would be {len(data)} bytes, above this driver's max_record_size of {self._max_record_size} bytes; "
+            "nothing was written"
+        )
+
     def _load(self, sandbox_id: str) -> StoredSandbox:
-        return reader.load(self._dirs, sandbox_id)
+        return reader.load(self._dirs, sandbox_id, self._max_record_size)
 
     def _destroy(self, sandbox_id: str) -> None:
         try:
@@ -179,7 +220,10 @@ class FsDriver(PersistDriver):
 
     def _leftovers(self, *, dry_run: bool) -> list[str]:
         """Abandoned staging and trash trees, interrupted commits, temporaries, empty container
-        directories, and lock files of sandboxes that are not stored; nothing anyone holds or loads."""
+        directories, and lock files of sandboxes that are not stored; nothing anyone holds or loads.
+
+        Bookkeeping directories another user made (or may write into) are reported and removed: the
+        driver refuses to use them. Such a sandbox directory is only reported (destroy removes it)."""
         sbs_fd = self._dirs.sbs(create=False)
         if sbs_fd is None:
             return []
@@ -190,34 +234,61 @@ class FsDriver(PersistDriver):
                 (STAGING_DIR, "abandoned first save", sweep_staging),
                 (TRASH_DIR, "abandoned destroy", sweep_trash),
             )
+            for hidden in (STAGING_DIR, TRASH_DIR, LOCKS_DIR):
+                found += self._foreign(sbs_fd, hidden, "bookkeeping directory", remove=not dry_run)
             for hidden, what, sweep in sweeps:
                 try:
                     parent_fd = fsops.open_dir(hidden, sbs_fd)
                 except FileNotFoundError:
                     continue
                 try:
+                    if not fsops.adoptable(os.fstat(parent_fd), sbs_fd):
+                        continue  # reported above (dry run): not ours to sweep
                     names = sweep(parent_fd, dry_run=dry_run)
                     found += [f"{what}: {os.path.join(sbs_path, hidden, name)}" for name in names]
                 finally:
                     os.close(parent_fd)
             for sandbox_id in sorted(self._sandbox_ids()):
-                found += self._writer.tidy(sandbox_id, dry_run=dry_run)
+                foreign = self._foreign(sbs_fd, sandbox_id, "sandbox directory (destroy removes it)", remove=False)
+                found += foreign or self._writer.tidy(sandbox_id, dry_run=dry_run)
             found += self._stale_lock_files(sbs_fd, dry_run=dry_run)
         except OSError as exc:
             raise StorageError(f"cannot inspect {sbs_path} for leftovers: {exc.strerror} ({exc.filename})") from exc
         return found
+
+    def _foreign(self, sbs_fd: int, name: str, what: str, *, remove: bool) -> list[str]:
+        """``name`` in sbs, described, if it is a directory another user made or may write into."""
+        try:
+            st = os.stat(name, dir_fd=sbs_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return []
+        if not stat.S_ISDIR(st.st_mode) or fsops.adoptable(st, sbs_fd):
+            return []
+        if remove:
+            fsops.remove_entry(name, sbs_fd)
+        mode = stat.S_IMODE(st.st_mode)
+        return [
+            f"{what} not made by this user, or writable by others (uid {st.st_uid}, mode {mode:04o}): "
+            f"{os.path.join(self.run_storage_path, name)}"
+        ]
 
     def _stale_lock_files(self, sbs_fd: int, *, dry_run: bool) -> list[str]:
         try:
             locks_fd = fsops.open_dir(LOCKS_DIR, sbs_fd)
         except FileNotFoundError:
             return []
+        if not fsops.adoptable(os.fstat(locks_fd), sbs_fd):
+            os.close(locks_fd)
+            return []
         try:
             with os.scandir(locks_fd) as entries:
-                names = sorted(entry.name for entry in entries if is_id(entry.name))
-            return [
+                found = {entry.name: entry.is_file(follow_symlinks=False) for entry in entries if is_id(entry.name)}
+            odd = sorted(name for name, regular in found.items() if not regular)
+            for name in odd if not dry_run else ():
+                fsops.remove_entry(name, locks_fd)  # lock() refuses it, so nobody can hold it
+            return [f"lock file that is not a regular file: {self._locks.path(sandbox_id)}" for sandbox_id in odd] + [
                 f"lock file of a sandbox that is not stored: {self._locks.path(sandbox_id)}"
-                for sandbox_id in names
+                for sandbox_id in sorted(name for name, regular in found.items() if regular)
                 if not self._is_stored(sandbox_id) and self._locks.prune(sandbox_id, dry_run=dry_run, locks_fd=locks_fd)
             ]
         finally:

@@ -14,6 +14,9 @@ from persist_core.errors import CorruptStateError, InvalidIdError
 from persist_core.ids import check_id
 
 HEADER = b"persist-fs journal 1"
+# A journal names each changed container once (under 140 bytes a line): 16 MiB is over 100,000
+# containers. A larger one is corrupt, and refused before it is read.
+MAX_SIZE = 16 << 20
 
 
 @attrs.frozen

@@ -14,6 +14,11 @@ load does not fill the writers' cache of known contents) and lists the directory
 
 After a few reads spoiled by busy writers, the reader waits for the writers' directory lock (shared)
 and reads once under it, so it cannot starve.
+
+Nothing read may block or exhaust memory: files are opened O_NONBLOCK and what is not a regular file is
+refused, and so is a record above the driver's ``max_record_size`` (or a journal above
+``journal.MAX_SIZE``) before it is read. A sandbox directory (or journal) another user made or that
+others may write into is refused too (``fsops.adoptable``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 
 from persist_core.driver import Record, StoredSandbox
 from persist_core.errors import CorruptStateError, SandboxNotFoundError, StorageError
@@ -35,7 +41,7 @@ class _Spoiled(Exception):
     """A writer committed while we read: read again."""
 
 
-def load(dirs: Dirs, sandbox_id: str) -> StoredSandbox:
+def load(dirs: Dirs, sandbox_id: str, max_record_size: int) -> StoredSandbox:
     path = f"{dirs.sbs_path}/{sandbox_id}"
     attempt = 0
     while True:
@@ -58,7 +64,7 @@ def load(dirs: Dirs, sandbox_id: str) -> StoredSandbox:
         try:
             if locked:
                 fcntl.flock(dir_fd, fcntl.LOCK_SH)
-            return _read(dir_fd, sbs_fd, sandbox_id, path)
+            return _read(dir_fd, sbs_fd, sandbox_id, path, max_record_size)
         except _Spoiled:
             attempt += 1
         except OSError as exc:
@@ -69,7 +75,7 @@ def load(dirs: Dirs, sandbox_id: str) -> StoredSandbox:
             os.close(dir_fd)
 
 
-def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str) -> StoredSandbox:
+def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str, max_record_size: int) -> StoredSandbox:
     try:
         journal_fd: int | None = os.open(JOURNAL, fsops.O_READ, dir_fd=dir_fd)
     except FileNotFoundError:
@@ -81,8 +87,9 @@ def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str) -> StoredSandbox
     try:
         pinned = os.fstat(journal_fd if journal_fd is not None else dir_fd)
         had_journal = journal_fd is not None
+        _check_pinned(pinned, dir_fd, sbs_fd, path, had_journal)
         try:
-            stored = _read_pinned(dir_fd, journal_fd, pinned.st_size, path)
+            stored = _read_pinned(dir_fd, journal_fd, pinned.st_size, path, max_record_size)
         except (CorruptStateError, OSError):
             if _unchanged(dir_fd, sbs_fd, sandbox_id, had_journal, pinned):
                 raise
@@ -93,6 +100,26 @@ def _read(dir_fd: int, sbs_fd: int, sandbox_id: str, path: str) -> StoredSandbox
         if journal_fd is not None:
             os.close(journal_fd)
     return stored
+
+
+def _check_pinned(pinned: os.stat_result, dir_fd: int, sbs_fd: int, path: str, had_journal: bool) -> None:
+    """The journal must be a regular file of a sane size, and it and the directory ours (one fstat more
+    when there is a journal: the directory's)."""
+    if had_journal:
+        where = f"{path}/{JOURNAL}"
+        if not stat.S_ISREG(pinned.st_mode):
+            raise CorruptStateError(f"{where} is not a regular file; destroy the sandbox to remove it")
+        if pinned.st_size > journal.MAX_SIZE:
+            raise CorruptStateError(
+                f"{where} is {pinned.st_size} bytes, above a journal's limit of {journal.MAX_SIZE} bytes; not read"
+            )
+        directory = os.fstat(dir_fd)
+        if not fsops.adoptable(directory, sbs_fd):
+            raise fsops.not_adoptable(directory, path)
+        if not fsops.adoptable(pinned, sbs_fd):
+            raise fsops.not_adoptable(pinned, where)
+    elif not fsops.adoptable(pinned, sbs_fd):
+        raise fsops.not_adoptable(pinned, path)
 
 
 def _unchanged(dir_fd: int, sbs_fd: int, sandbox_id: str, had_journal: bool, pinned: os.stat_result) -> bool:
@@ -110,25 +137,29 @@ def _unchanged(dir_fd: int, sbs_fd: int, sandbox_id: str, had_journal: bool, pin
     return had_journal and fsops.same_inode(now, pinned)
 
 
-def _read_pinned(dir_fd: int, journal_fd: int | None, journal_size: int, path: str) -> StoredSandbox:
+def _read_pinned(dir_fd: int, journal_fd: int | None, journal_size: int, path: str, limit: int) -> StoredSandbox:
     """The state as of the pinned journal (an empty one, the usual case, is not even read)."""
     plan = None
     if journal_fd is not None and journal_size:
-        plan = journal.decode(fsops.read_fd(journal_fd, journal_size), f"{path}/{JOURNAL}")
+        try:
+            data = fsops.read_fd(journal_fd, journal_size, journal.MAX_SIZE)
+        except fsops.TooLarge as exc:
+            raise _not_a_record(exc, path, JOURNAL) from exc
+        plan = journal.decode(data, f"{path}/{JOURNAL}")
     if plan is not None:
-        return _read_pending(dir_fd, plan, path)
+        return _read_pending(dir_fd, plan, path, limit)
     with os.scandir(dir_fd) as entries:
         # kata's rule, from the entry types alone: a container is a real subdirectory.
         names = [entry.name for entry in entries if entry.name[0] != "." and entry.is_dir(follow_symlinks=False)]
     read_regular = fsops.read_regular
     relative = PERSIST_FILE
     try:
-        sandbox = read_regular(relative, dir_fd)
+        sandbox = read_regular(relative, dir_fd, limit)
         containers: dict[str, Record] = {}
         for cid in only_ids(names):
             relative = f"{cid}/{PERSIST_FILE}"
             try:
-                containers[cid] = Record(read_regular(relative, dir_fd), f"{path}/{relative}")
+                containers[cid] = Record(read_regular(relative, dir_fd, limit), f"{path}/{relative}")
             except (FileNotFoundError, NotADirectoryError):
                 continue  # kata's rule: a directory without persist.json is not a container
     except OSError as exc:
@@ -139,7 +170,7 @@ def _read_pinned(dir_fd: int, journal_fd: int | None, journal_size: int, path: s
     return StoredSandbox(sandbox=Record(sandbox, f"{path}/{PERSIST_FILE}"), containers=containers)
 
 
-def _read_pending(dir_fd: int, plan: journal.Plan, path: str) -> StoredSandbox:
+def _read_pending(dir_fd: int, plan: journal.Plan, path: str, limit: int) -> StoredSandbox:
     """The state a committed plan makes, while its steps are not all applied: a file whose rename has
     not happened yet is read from its temporary, and the containers being removed are left out."""
     listing = scan(dir_fd)
@@ -147,11 +178,16 @@ def _read_pending(dir_fd: int, plan: journal.Plan, path: str) -> StoredSandbox:
     def read(relative: str, tmp: str | None) -> bytes | None:
         if tmp in listing.hidden:
             try:
-                return fsops.read_regular(tmp, dir_fd)
+                return fsops.read_regular(tmp, dir_fd, limit)
             except FileNotFoundError:
                 pass  # renamed into place since we listed: the file itself now holds the same bytes
+            except OSError as exc:
+                error = _not_a_record(exc, path, tmp)
+                if error is exc:
+                    raise
+                raise error from exc
         try:
-            return fsops.read_regular(relative, dir_fd)
+            return fsops.read_regular(relative, dir_fd, limit)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
@@ -181,4 +217,9 @@ def _not_a_record(exc: OSError, path: str, relative: str) -> Exception:
         return CorruptStateError(f"{location} is a symlink; persist-fs does not follow it")
     if exc.errno == errno.EISDIR:
         return CorruptStateError(f"{location} is not a regular file")
+    if isinstance(exc, fsops.TooLarge):
+        return CorruptStateError(
+            f"{location} is {exc.size} bytes or more, above the limit of {exc.limit} bytes (the driver's "
+            "max_record_size option); not read"
+        )
     return exc

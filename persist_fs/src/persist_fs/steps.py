@@ -8,6 +8,7 @@ import errno
 import fcntl
 import logging
 import os
+import stat
 from collections.abc import Callable
 
 from persist_core.errors import CorruptStateError
@@ -31,29 +32,66 @@ def describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
+class SyncFailed(OSError):
+    """An fsync failed. Linux reports a writeback error once per open file description and then forgets
+    it, so the same fsync "succeeds" if repeated: such a failure is never retried, only reported."""
+
+
+class NotDurable(Exception):
+    """The fsync that makes a commit durable failed after its commit point: the new state is in place
+    (readers see it) but may not survive a crash of the machine. The OSError is chained."""
+
+    def __init__(self, what: str, exc: OSError) -> None:
+        super().__init__(f"{what} failed ({describe(exc)})")
+
+
+def sync(fd: int, what: str) -> None:
+    """fsync ``fd``; a failure raises SyncFailed (an OSError), which ``best_effort`` does not retry."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        raise SyncFailed(exc.errno, f"{what}: {exc.strerror or exc}", exc.filename) from exc
+
+
+def sync_commit(fd: int, what: str) -> None:
+    """fsync ``fd`` to make a commit durable; NotDurable if that fails (never retried, never ignored)."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        raise NotDurable(what, exc) from exc
+
+
 def best_effort(step: Callable[[], object], what: str) -> bool:
     """A step whose failure must not fail the operation (past its commit point, or only tidying):
-    retry it once, then log it; the next writer finishes it. False if it failed."""
+    retry it once, then log it; the next writer finishes it. False if it failed. A failed fsync
+    (SyncFailed) is not retried: on the same descriptor the retry would "succeed" without syncing."""
     for attempt in (1, 2):
         try:
             step()
             return True
         except OSError as exc:
-            if attempt == 2:
+            if attempt == 2 or isinstance(exc, SyncFailed):
                 _log.error("persist-fs: %s failed: %s", what, describe(exc))
+                return False
     return False
 
 
-def lock_sandbox_dir(dir_fd: int, sandbox_id: str, sbs_fd: int) -> os.stat_result | None:
+def lock_sandbox_dir(dir_fd: int, sandbox_id: str, sbs_fd: int, *, adopt: bool = True) -> os.stat_result | None:
     """Take the writers' lock (kata's own lock: flock on the sandbox directory) and return the
-    directory's stat; None if it was renamed away (destroyed) while we waited."""
+    directory's stat; None if it was renamed away (destroyed) while we waited. Unless ``adopt`` is
+    False (destroy, which removes it), a directory another user made or may write into is refused
+    with StorageError (``fsops.adoptable``): we never commit into it."""
     fcntl.flock(dir_fd, fcntl.LOCK_EX)
     try:
         current = os.stat(sandbox_id, dir_fd=sbs_fd, follow_symlinks=False)
     except FileNotFoundError:
         return None
     mine = os.fstat(dir_fd)
-    return mine if fsops.same_inode(current, mine) else None
+    if not fsops.same_inode(current, mine):
+        return None
+    if adopt:
+        fsops.check_adoptable(mine, sbs_fd, sandbox_id)
+    return mine
 
 
 def bump(dir_fd: int) -> None:
@@ -103,29 +141,43 @@ def roll_forward(dir_fd: int, plan: journal.Plan) -> None:
         for cid in plan.deletes:
             remove_container(dir_fd, cid)
         for fd in synced:
-            os.fsync(fd)
-        os.fsync(dir_fd)
+            sync(fd, "fsync of a container directory after applying the journal")
+        sync(dir_fd, "fsync of the sandbox directory after applying the journal")
     finally:
         for fd in synced:
             fsops.close_quietly(fd)
-    bump(dir_fd)  # settled: the steps are durable, the journal no longer needs them
+    # Settled: the steps are durable, the journal no longer needs them. (If an fsync above failed, we do
+    # not get here: the journal stays, durable, and the next writer applies it again.)
+    bump(dir_fd)
     # ... and made durable too: a retired journal must not come back after a power loss and be applied
     # again over a later commit (which may not fsync this directory, e.g. a one-container save).
-    os.fsync(dir_fd)
+    sync(dir_fd, "fsync of the sandbox directory after retiring the journal")
 
 
 def read_plan(dir_fd: int, path: str) -> journal.Plan | None:
     """The pending plan in sbs/<sid>/.journal, if any."""
     where = os.path.join(path, JOURNAL)
     try:
-        data, _ = fsops.read_file(JOURNAL, dir_fd)
+        data, _ = fsops.read_file(JOURNAL, dir_fd, journal.MAX_SIZE)
     except FileNotFoundError:
         return None
+    except fsops.TooLarge as exc:
+        raise CorruptStateError(
+            f"{where} is {exc.size} bytes, above a journal's limit of {exc.limit} bytes; not read "
+            "(destroy the sandbox to remove it)"
+        ) from exc
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EISDIR):
             raise CorruptStateError(f"{where} is not a regular file; destroy the sandbox to remove it") from exc
         raise
     return journal.decode(data, where)
+
+
+def _is_regular(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        return True  # gone meanwhile: read_plan sees that too
 
 
 def settle(dir_fd: int, sandbox_id: str, path: str) -> Listing:
@@ -144,7 +196,14 @@ def tidy(dir_fd: int, path: str, *, dry_run: bool) -> list[str]:
     """What killed writers left in sbs/<sid> (the caller holds the writers' lock); removed unless ``dry_run``."""
     found = []
     listing = scan(dir_fd)
-    plan = read_plan(dir_fd, path) if JOURNAL in listing.hidden else None
+    plan = None
+    if JOURNAL in listing.hidden:
+        if _is_regular(JOURNAL, dir_fd):
+            plan = read_plan(dir_fd, path)
+        else:  # a FIFO, device, directory or symlink: never ours, and nothing a reader can use
+            found.append(f"journal that is not a regular file: {os.path.join(path, JOURNAL)}")
+            if not dry_run:
+                fsops.remove_entry(JOURNAL, dir_fd)
     pending: set[str] = set()
     if plan is not None:
         found.append(f"interrupted commit, readers see its new state: {os.path.join(path, JOURNAL)}")

@@ -14,7 +14,7 @@ from persist_core.errors import StorageError
 from persist_fs import fsops
 from persist_fs.dirs import Dirs
 from persist_fs.layout import JOURNAL, TRASH_DIR
-from persist_fs.steps import best_effort, describe, lock_sandbox_dir
+from persist_fs.steps import NotDurable, best_effort, describe, lock_sandbox_dir, sync_commit
 
 
 def random_name(sandbox_id: str) -> str:
@@ -28,6 +28,11 @@ def destroy(dirs: Dirs, sandbox_id: str) -> None:
     except OSError as exc:
         raise StorageError(
             f"cannot destroy sandbox {sandbox_id!r} ({path}): {describe(exc)}; it is still stored"
+        ) from exc
+    except NotDurable as exc:
+        raise StorageError(
+            f"sandbox {sandbox_id!r} ({path}) is destroyed, but not known to be durably: {exc}; a crash of "
+            "the machine may bring it back"
         ) from exc
 
 
@@ -51,28 +56,37 @@ def _destroy(dirs: Dirs, sandbox_id: str) -> None:
                 return
             except IsADirectoryError:
                 continue  # swapped for a directory meanwhile
-            best_effort(lambda: os.fsync(sbs_fd), "fsync after removing a symlink")
+            sync_commit(sbs_fd, f"fsync of {dirs.sbs_path} after removing a symlink in the sandbox's place")
             return
         try:
-            if lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd):
-                _bury(sbs_fd, sandbox_id)
+            if lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd, adopt=False):
+                _bury(sbs_fd, sandbox_id, dirs.sbs_path)
                 return
         finally:
             fsops.unlock_quietly(dir_fd)
             os.close(dir_fd)
 
 
-def _bury(sbs_fd: int, sandbox_id: str) -> None:
-    """Called with the sandbox directory locked: the tomb is locked from the instant it is in .trash."""
+def _bury(sbs_fd: int, sandbox_id: str, sbs_path: str) -> None:
+    """Called with the sandbox directory locked: the tomb is locked from the instant it is in .trash.
+
+    If the fsync that makes the destroy durable fails, the tree is removed all the same (it is out of
+    sight) and NotDurable raised."""
     trash_fd = fsops.make_own_dir(TRASH_DIR, sbs_fd)
+    not_durable = None
     try:
         tomb = random_name(sandbox_id)
         os.rename(sandbox_id, tomb, src_dir_fd=sbs_fd, dst_dir_fd=trash_fd)  # commit point
-        best_effort(lambda: os.fsync(sbs_fd), "fsync after renaming a destroyed sandbox away")
+        try:
+            sync_commit(sbs_fd, f"fsync of {sbs_path} after renaming the sandbox to the trash")
+        except NotDurable as exc:
+            not_durable = exc
         best_effort(lambda: remove_tree(tomb, trash_fd), f"removing {tomb} from the trash")
         best_effort(lambda: sweep_trash(trash_fd, dry_run=False), "removing abandoned destroys")
     finally:
         os.close(trash_fd)
+    if not_durable is not None:
+        raise not_durable
 
 
 def remove_tree(name: str, parent_fd: int) -> None:

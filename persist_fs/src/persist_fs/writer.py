@@ -78,6 +78,12 @@ class Writer:
             raise StorageError(
                 f"cannot save sandbox {sandbox_id!r} in {path}: {steps.describe(exc)}; the previous state is unchanged"
             ) from exc
+        except steps.NotDurable as exc:
+            self._known.forget(sandbox_id)
+            raise StorageError(
+                f"sandbox {sandbox_id!r} is saved in {path}, but not known to be durably: {exc}; load returns the "
+                "new state, a crash of the machine may bring back the previous one"
+            ) from exc
         except BaseException:
             self._known.forget(sandbox_id)
             raise
@@ -174,7 +180,7 @@ class Writer:
         finally:
             fsops.unlock_quietly(staging_fd)
             os.close(staging_fd)
-        steps.best_effort(lambda: os.fsync(sbs_fd), "making the new sandbox directory durable")
+        steps.sync_commit(sbs_fd, f"fsync of {self._dirs.sbs_path} after the first save's rename")
         entries: dict[Key, Entry] = {cid: written_entry(data) for cid, data in containers.items()}
         entries[None] = written_entry(sandbox)
         self._known.store(sandbox_id, entries)
@@ -283,14 +289,21 @@ class Writer:
             try:
                 steps.bump(dir_fd)
                 os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
+                not_durable = None
+                try:
+                    steps.sync_commit(container_fd, f"fsync of container directory {cid!r} after the unlink")
+                except steps.NotDurable as exc:
+                    not_durable = exc
             finally:
                 os.close(container_fd)
 
             def finish_removal() -> None:
                 fsops.remove_entry(cid, dir_fd)
-                os.fsync(dir_fd)
+                steps.sync(dir_fd, "fsync after removing a container directory")
 
             steps.best_effort(finish_removal, f"removing container {cid!r}")
+            if not_durable is not None:
+                raise not_durable
             return
         key: Key = None if plan.sandbox else plan.writes[0]
         if key is None:
@@ -307,12 +320,9 @@ class Writer:
                 _undo(dir_fd, [tmp], [key] if made and key is not None else [])
                 raise
 
-            def make_durable() -> None:
-                os.fsync(target_fd)
-                if made:
-                    os.fsync(dir_fd)
-
-            steps.best_effort(make_durable, "fsync after the rename")
+            steps.sync_commit(target_fd, "fsync after the rename")
+            if made:
+                steps.sync_commit(dir_fd, "fsync of the sandbox directory after making a container directory")
         finally:
             if target_fd != dir_fd:
                 os.close(target_fd)
