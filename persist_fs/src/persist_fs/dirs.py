@@ -14,6 +14,7 @@ The parent pays nothing for this; writers check identity anyway (``gone``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
