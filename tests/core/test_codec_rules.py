@@ -140,8 +140,8 @@ def test_map_keys_are_sorted_as_strings_struct_keys_keep_go_order() -> None:
     assert b'"BlockIndexMap":{"0":{},"1":{},"10":{},"2":{}},"Type"' in codec.dumps(state)
     bridge = Bridge(device_addr={12: "a", 2: "b"})
     assert codec.dumps(bridge).startswith(b'{"DeviceAddr":{"12":"a","2":"b"},"Type":"","ID":""')
-    config = SandboxConfig(cgroups={"z": 1, "a": 2})
-    assert b'"cgroups":{"z":1,"a":2}' in codec.dumps(config)  # a foreign struct keeps its own order
+    config = SandboxConfig(cgroups={"path": "/p", "name": "n"})
+    assert b'"cgroups":{"path":"/p","name":"n"}' in codec.dumps(config)  # a foreign struct keeps its own order
 
 
 def test_html_and_line_separators_are_escaped_like_go() -> None:
@@ -198,7 +198,7 @@ def test_negative_zero_is_zero_for_integers() -> None:
         (DeviceMap(file_mode=-1), "out of range for Go os.FileMode"),
         (Process(token=b"x"), "expected a string"),  # type: ignore[arg-type]
         (Process(start_time="2020-01-01T00:00:00Z"), "expected a GoTime"),  # type: ignore[arg-type]
-        (Process(start_time=GoTime(unix_seconds=0, utc_offset=30)), "cannot write UTC offset"),
+        (Process(start_time=GoTime(unix_seconds=0, utc_offset=86_400)), "cannot write UTC offset"),
         (Process(start_time=GoTime(unix_seconds=10**12)), "outside Go's RFC 3339 range"),
         (ContainerState(rootfs={"FsType": "xfs"}), "expected RootfsState, got dict"),  # type: ignore[arg-type]
         (ContainerState(mounts=[Mount(), "x"]), "expected Mount, got str"),  # type: ignore[list-item]
@@ -207,7 +207,7 @@ def test_negative_zero_is_zero_for_integers() -> None:
         (HypervisorConfig(num_vcpus_f=1e39), "out of range for Go float32"),
         (HypervisorState(block_index_map=[1, 2]), "expected a set"),  # type: ignore[arg-type]
         (SandboxConfig(cgroups={"x": object()}), "not JSON serializable"),
-        (SandboxConfig(cgroups={"x": float("inf")}), "Out of range float"),
+        (SandboxConfig(cgroups={"memory": float("inf")}), "Out of range float"),
         (Mount(source="\ud800"), "surrogate"),
     ],
 )

@@ -54,8 +54,8 @@ class RecordingDriver(PersistDriver):
         return ["b", "a", "c"]
 
 
-VALID = ["a", "A-1", "x_y.z+w", "-", "a..b", "0" * 128, "sandbox.", "_"]
-INVALID = ["", ".", "..", ".hidden", "../x", "a/b", "a\\b", "0" * 129, "a b", "é", "a\x00", "x\n", None, 5, b"ab"]
+VALID = ["a", "A-1", "x_y.z+w", "-", "a..b", "0" * 255, "sandbox.", "_"]
+INVALID = ["", ".", "..", ".hidden", "../x", "a/b", "a\\b", "0" * 256, "a b", "é", "a\x00", "x\n", None, 5, b"ab"]
 
 
 @pytest.mark.parametrize("sandbox_id", VALID)
@@ -77,7 +77,7 @@ def test_invalid_ids_never_reach_the_backend(bad: Any) -> None:
     with pytest.raises(InvalidIdError, match="invalid container ID"):
         driver.save(SandboxState(sandbox_container="ok"), {bad: ContainerState()})
     for call in (driver.load, driver.destroy, driver.lock, driver.last_modified):
-        with pytest.raises(InvalidIdError, match=r"1 to 128 characters"):
+        with pytest.raises(InvalidIdError, match=r"1 to 255 characters"):
             call(bad)
     assert driver.calls == []
 

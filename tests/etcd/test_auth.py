@@ -20,10 +20,10 @@ PREFIX = "/fleet"
 
 @pytest.fixture
 def secured(start_etcd: Callable[..., EtcdCluster]) -> EtcdCluster:
-    """A member with auth on: root, and user "persist" allowed only keys under /fleet/."""
+    """A member with auth on: root, and user "persist" allowed only the store's keys, under /fleet:."""
     cluster = start_etcd(1, ("--auth-token=simple", "--auth-token-ttl=2"))
     client = member_client(cluster.endpoints[0])
-    scope = {"key": b64(PREFIX + "/"), "range_end": b64(range_end(PREFIX + "/"))}
+    scope = {"key": b64(PREFIX + ":"), "range_end": b64(range_end(PREFIX + ":"))}
     for path, body in [
         ("/auth/user/add", {"name": "root", "password": "root-pw"}),
         ("/auth/role/add", {"name": "root"}),

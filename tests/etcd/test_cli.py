@@ -12,7 +12,7 @@ import pytest
 from persist_core.cli.app import main
 from persist_core.model import ContainerState, SandboxState
 from persist_etcd import EtcdDriver
-from persist_etcd.testing import EtcdCluster, raw_range
+from persist_etcd.testing import EtcdCluster, raw_range, record_keys
 
 
 def test_copy_moves_every_sandbox_between_prefixes(
@@ -56,9 +56,13 @@ def test_copy_moves_an_fs_tree_into_etcd_and_back_byte_for_byte(
     to_etcd = f"--driver fs -o root={source} copy --to etcd -O endpoints={endpoints} -O prefix={etcd_prefix}"
     assert main(to_etcd.split()) == 0, capsys.readouterr().err
 
-    _, stored = raw_range(etcd_cluster.endpoints[0], f"{etcd_prefix}/")
+    _, stored = raw_range(etcd_cluster.endpoints[0], f"{etcd_prefix}:/")
     on_disk = {str(path.relative_to(source)): path.read_bytes() for path in source.rglob("persist.json")}
-    assert {key.removeprefix(etcd_prefix + "/"): value for key, (value, _) in stored.items()} == on_disk
+    in_etcd = {}
+    for sandbox_id in (path.name for path in (source / "sbs").iterdir()):
+        for name, key in record_keys(etcd_cluster.endpoints[0], etcd_prefix, sandbox_id).items():
+            in_etcd[f"sbs/{sandbox_id}/{name}/persist.json".replace("//", "/")] = stored[key][0]
+    assert in_etcd == on_disk
 
     back = tmp_path / "host-b"
     from_etcd = f"--driver etcd -o endpoints={endpoints} -o prefix={etcd_prefix} copy --to fs -O root={back}"

@@ -19,7 +19,7 @@ from persist_etcd.testing import member_client, raw_range
 
 
 def lock_keys(driver: EtcdDriver, sandbox_id: str = "sb") -> list[str]:
-    prefix = f"{driver.options['prefix']}/locks/{sandbox_id}/"
+    prefix = f"{driver.options['prefix']}:/locks/{sandbox_id}/"
     return sorted(raw_range(driver.options["endpoints"][0], prefix)[1])
 
 

@@ -1,4 +1,4 @@
-"""What the etcd driver stores, checked by reading etcd directly: fs layout, Go's bytes, one txn a save."""
+"""What the etcd driver stores, checked by reading etcd directly: Go's bytes, one txn a save, only changes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from persist_core import codec
 from persist_core.errors import CorruptStateError, SandboxNotFoundError
 from persist_core.model import ContainerState, SandboxState
 from persist_etcd import EtcdDriver
-from persist_etcd.testing import raw_put, raw_range
+from persist_etcd.testing import raw_put, raw_range, record_keys
 
 KATA = files("persist_core.testing") / "kata"
 
@@ -30,39 +30,51 @@ def endpoint(driver: EtcdDriver) -> str:
 
 
 @pytest.mark.parametrize("tree", ["tree-full", "tree-zero"])
-def test_keys_and_bytes_are_exactly_kata_s_fs_tree(etcd_driver: EtcdDriver, etcd_prefix: str, tree: str) -> None:
-    expected: dict[str, bytes] = {}
+def test_records_are_exactly_kata_s_bytes(etcd_driver: EtcdDriver, etcd_prefix: str, tree: str) -> None:
+    sandbox_ids = []
     for sandbox_dir in (KATA / tree / "sbs").iterdir():
         sandbox_id = sandbox_dir.name
+        sandbox_ids.append(sandbox_id)
         state = codec.loads((sandbox_dir / "persist.json").read_bytes(), SandboxState)
-        expected[f"{etcd_prefix}/sbs/{sandbox_id}/persist.json"] = (sandbox_dir / "persist.json").read_bytes()
+        expected = {"": (sandbox_dir / "persist.json").read_bytes()}
         containers = {}
         for child in sandbox_dir.iterdir():
             if child.is_dir():
-                data = (child / "persist.json").read_bytes()
-                containers[child.name] = codec.loads(data, ContainerState)
-                expected[f"{etcd_prefix}/sbs/{sandbox_id}/{child.name}/persist.json"] = data
+                expected[child.name] = (child / "persist.json").read_bytes()
+                containers[child.name] = codec.loads(expected[child.name], ContainerState)
         etcd_driver.save(state, containers)
-    _, stored = raw_range(endpoint(etcd_driver), f"{etcd_prefix}/")
-    assert {key: value for key, (value, _) in stored.items()} == expected
+        keys = record_keys(endpoint(etcd_driver), etcd_prefix, sandbox_id)
+        assert keys[""] == f"{etcd_prefix}:/sbs/{sandbox_id}"
+        _, stored = raw_range(endpoint(etcd_driver), f"{etcd_prefix}:/")
+        assert {name: stored[key][0] for name, key in keys.items()} == expected
+    # Nothing but the records, the manifests and nothing outside the store's own range.
+    _, everything = raw_range(endpoint(etcd_driver), "/")
+    ours = {key for key in everything if key.startswith(etcd_prefix + ":/")}
+    assert {key for key in everything if key.startswith(etcd_prefix)} == ours
+    manifests = {f"{etcd_prefix}:/ctr/{sid}/.manifest" for sid in sandbox_ids} & set(everything)
+    records = {key for sid in sandbox_ids for key in record_keys(endpoint(etcd_driver), etcd_prefix, sid).values()}
+    assert ours == records | manifests
 
 
 def test_a_save_is_one_transaction_that_rewrites_only_changes(etcd_driver: EtcdDriver, etcd_prefix: str) -> None:
-    directory = f"{etcd_prefix}/sbs/sb/"
     etcd_driver.save(sandbox(), {"keep": container("k"), "change": container("c1"), "drop": container("d")})
-    before, stored = raw_range(endpoint(etcd_driver), directory)
+    before, stored = raw_range(endpoint(etcd_driver), f"{etcd_prefix}:/")
     assert {stored[key][1] for key in stored} == {before}  # the first save: every key in one revision
+    old_keys = record_keys(endpoint(etcd_driver), etcd_prefix, "sb")
 
     etcd_driver.save(sandbox(state="running"), {"keep": container("k"), "change": container("c2"), "new": container()})
-    after, stored = raw_range(endpoint(etcd_driver), directory)
+    after, stored = raw_range(endpoint(etcd_driver), f"{etcd_prefix}:/")
     assert after == before + 1  # one transaction: the store's revision moved by one
-    assert set(stored) == {
-        directory + name for name in ("persist.json", "keep/persist.json", "change/persist.json", "new/persist.json")
-    }
-    assert stored[directory + "keep/persist.json"][1] == before  # unchanged: not rewritten
-    assert stored[directory + "change/persist.json"][1] == after
-    assert stored[directory + "new/persist.json"][1] == after
-    assert stored[directory + "persist.json"] == (codec.dumps(sandbox(state="running")), after)
+    keys = record_keys(endpoint(etcd_driver), etcd_prefix, "sb")
+    assert set(keys) == {"", "keep", "change", "new"}
+    assert keys["keep"] == old_keys["keep"]
+    assert stored[keys["keep"]][1] == before  # unchanged: not rewritten
+    assert keys["change"] != old_keys["change"]
+    assert stored[keys["change"]] == (codec.dumps(container("c2")), after)
+    assert stored[keys["new"]] == (codec.dumps(container()), after)
+    assert stored[keys[""]] == (codec.dumps(sandbox(state="running")), after)
+    # The superseded and removed records went in the same transaction: only the manifest is left besides.
+    assert set(stored) == set(keys.values()) | {f"{etcd_prefix}:/ctr/sb/.manifest"}
 
 
 def test_a_stale_driver_still_saves_exactly_its_containers(make_driver: Callable[..., EtcdDriver]) -> None:
@@ -104,9 +116,11 @@ def test_load_reads_one_range_and_ignores_foreign_keys(
     etcd_driver: EtcdDriver, etcd_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     etcd_driver.save(sandbox(), {"c": container("x")})
-    raw_put(endpoint(etcd_driver), f"{etcd_prefix}/sbs/sb/notes.txt", b"not ours")
-    raw_put(endpoint(etcd_driver), f"{etcd_prefix}/sbs/sb/c/extra/persist.json", b"not ours")
-    raw_put(endpoint(etcd_driver), f"{etcd_prefix}/sbs/sbx/c/persist.json", b"another sandbox's prefix")
+    raw_put(endpoint(etcd_driver), f"{etcd_prefix}:/ctr/sb/notes.txt", b"not ours")
+    raw_put(endpoint(etcd_driver), f"{etcd_prefix}:/ctr/sb/c/extra/persist.json", b"not ours")
+    raw_put(endpoint(etcd_driver), f"{etcd_prefix}:/ctr/sb/d/0-1", b"not in the manifest")
+    raw_put(endpoint(etcd_driver), f"{etcd_prefix}:/ctr/sbx/c/0-1", b"another sandbox's prefix")
+    raw_put(endpoint(etcd_driver), f"{etcd_prefix}:/sbs/sbx", b"another sandbox's prefix")
     calls: list[str] = []
     real_call = etcd_driver._gateway.call
 
@@ -124,8 +138,8 @@ def test_sandbox_ids_lists_keys_only_and_includes_corrupt(
 ) -> None:
     etcd_driver.save(sandbox("one"), {"c": container()})
     etcd_driver.save(sandbox("two"), {})
-    raw_put(endpoint(etcd_driver), f"{etcd_prefix}/sbs/bad/persist.json", b"{torn")
-    raw_put(endpoint(etcd_driver), f"{etcd_prefix}/sbs/orphan/c/persist.json", b"{}")
+    raw_put(endpoint(etcd_driver), f"{etcd_prefix}:/sbs/bad", b"{torn")
+    raw_put(endpoint(etcd_driver), f"{etcd_prefix}:/ctr/orphan/c/0-1", b"{}")
     payloads: list[object] = []
     session = etcd_driver._gateway._endpoints[0].session
     real_post = session.post
@@ -143,7 +157,7 @@ def test_sandbox_ids_lists_keys_only_and_includes_corrupt(
 
 def test_corrupt_record_names_the_etcd_key(etcd_driver: EtcdDriver, etcd_prefix: str) -> None:
     etcd_driver.save(sandbox(), {"c": container()})
-    key = f"{etcd_prefix}/sbs/sb/c/persist.json"
+    key = record_keys(endpoint(etcd_driver), etcd_prefix, "sb")["c"]
     raw_put(endpoint(etcd_driver), key, b'{"state": 7}')
     with pytest.raises(CorruptStateError, match=key):
         etcd_driver.load("sb")
@@ -156,8 +170,11 @@ def test_destroy_removes_the_sandbox_but_not_its_neighbours(etcd_driver: EtcdDri
     etcd_driver.destroy("sb")  # idempotent
     with pytest.raises(SandboxNotFoundError, match="'sb'"):
         etcd_driver.load("sb")
-    _, stored = raw_range(endpoint(etcd_driver), f"{etcd_prefix}/")
-    assert set(stored) == {f"{etcd_prefix}/sbs/sb2/persist.json", f"{etcd_prefix}/sbs/sb2/c/persist.json"}
+    _, stored = raw_range(endpoint(etcd_driver), f"{etcd_prefix}:/")
+    assert set(stored) == {
+        f"{etcd_prefix}:/ctr/sb2/.manifest",
+        *record_keys(endpoint(etcd_driver), etcd_prefix, "sb2").values(),
+    }
     etcd_driver.save(sandbox("sb"), {"d": container()})  # its cached revisions went with it
     assert etcd_driver.load("sb")[1] == {"d": container()}
 
@@ -167,3 +184,28 @@ def test_prefixes_keep_stores_apart(make_driver: Callable[..., EtcdDriver], etcd
     left.save(sandbox(), {})
     assert right.sandbox_ids() == []
     assert left.load("sb")[0] == sandbox()
+
+
+@pytest.mark.parametrize("cache", [0, 1])
+def test_the_remembered_state_is_bounded_by_cache_bytes_and_0_turns_it_off(
+    make_driver: Callable[..., EtcdDriver], monkeypatch: pytest.MonkeyPatch, cache: int
+) -> None:
+    # Room for one sandbox of one container (Stored.footprint: 512 + 151), or none.
+    driver = make_driver(cache_bytes=700 * cache)
+    calls: list[str] = []
+    real_txn = driver._gateway.txn
+
+    def counting_txn(what: str, body: dict[str, object]) -> dict[str, object]:
+        calls.append(what)
+        return real_txn(what, body)
+
+    monkeypatch.setattr(driver._gateway, "txn", counting_txn)
+    for sandbox_id in ("a", "b", "a"):
+        driver.save(sandbox(sandbox_id), {"c": container()})
+    # Without a cache every save reads first; with room for one sandbox, "a" was pushed out by "b".
+    assert len(calls) == 6
+    calls.clear()
+    driver.save(sandbox("a"), {"c": container("changed")})
+    assert len(calls) == (2 if cache == 0 else 1)
+    assert len(driver._snapshots) == cache
+    assert make_driver(cache_bytes=0).load("a")[1] == {"c": container("changed")}

@@ -41,7 +41,7 @@ def assert_untouched(outside: Path, before: dict) -> None:
     assert snapshot(outside) == before, "something outside the root was changed"
 
 
-BAD_IDS = ["../escape", "a/b", ".hidden", "..", ".", "", "x" * 129, "nul\0", "sp ace", "é"]
+BAD_IDS = ["../escape", "a/b", ".hidden", "..", ".", "", "x" * 256, "persist.json", "nul\0", "sp ace", "é"]
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
@@ -249,14 +249,14 @@ def test_sandbox_ids_lists_only_directories_and_symlinks_with_valid_names(driver
     sbs = root / "sbs"
     (sbs / "a\nb").mkdir()  # the only odd name: two valid IDs if split at the newline
     assert driver.sandbox_ids() == [SID]
-    for name in ("x" * 129, "sp ace", "é", "-ok.dir", "y" * 128):
+    for name in ("sp ace", "é", "-ok.dir", "y" * 255, "persist.json"):
         (sbs / name).mkdir()
     (sbs / "plain-file").write_text("not a sandbox")
     (sbs / "link").symlink_to(sbs / SID)
-    assert driver.sandbox_ids() == sorted([SID, "-ok.dir", "y" * 128, "link"])
-    for name in ("a\nb", "x" * 129, "sp ace", "é", "plain-file"):
+    assert driver.sandbox_ids() == sorted([SID, "-ok.dir", "y" * 255, "link"])
+    for name in ("a\nb", "persist.json", "sp ace", "é", "plain-file"):
         os.rename(sbs / name, sbs / f".hidden-{len(name)}")
-    assert driver.sandbox_ids() == sorted([SID, "-ok.dir", "y" * 128, "link"])
+    assert driver.sandbox_ids() == sorted([SID, "-ok.dir", "y" * 255, "link"])
 
 
 @pytest.mark.parametrize("where", ["persist.json", "c1/persist.json"])
@@ -277,7 +277,7 @@ def test_records_larger_than_one_read_load_whole(driver: FsDriver) -> None:
     assert len(encode(state)[1]["c1"]) > 200_000  # type: ignore[index]
 
 
-@pytest.mark.parametrize("odd", ["x" * 129, "é", "sp ace", "a\nb", "a/b".replace("/", "\\"), "+" * 128 + "y"])
+@pytest.mark.parametrize("odd", ["persist.json", "é", "sp ace", "a\nb", "a/b".replace("/", "\\"), "+" * 200 + " y"])
 def test_one_odd_directory_name_among_sandboxes_is_not_listed(driver: FsDriver, root: Path, odd: str) -> None:
     driver.save(*STATE_A)
     (root / "sbs" / odd).mkdir()

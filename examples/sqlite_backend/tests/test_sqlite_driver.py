@@ -47,3 +47,13 @@ def test_unusable_database_file_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "not-a-db").write_bytes(b"this is not an SQLite database, just some bytes" * 100)
     with pytest.raises(StorageError, match="not-a-db"):
         SqliteDriver(path=tmp_path / "not-a-db")
+
+
+def test_the_longest_ids_lock_and_save(tmp_path: Path) -> None:
+    """IDs may be 255 characters (persist_core.ids.MAX_ID_LENGTH); a lock file named after one would not fit."""
+    driver = SqliteDriver(path=tmp_path / "state.db")
+    longest, almost = "s" * 255, "s" * 250
+    for sandbox_id in (longest, almost):
+        with driver.lock(sandbox_id, timeout=0):
+            driver.save(small_sandbox(sandbox_id), {"c" * 255: small_container("c")})
+    assert driver.sandbox_ids() == sorted([longest, almost])

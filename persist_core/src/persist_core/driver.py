@@ -12,13 +12,13 @@ import enum
 import math
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
 from persist_core import codec
 from persist_core.caches import DEFAULT_CACHE_BYTES, DriverCaches, check_cache_bytes
-from persist_core.errors import EncodeError, InvalidArgumentError
+from persist_core.errors import EncodeError, InvalidArgumentError, MisfiledStateError
 from persist_core.ids import check_id
 from persist_core.model import ContainerState, SandboxState
 from persist_core.versioning import check_version
@@ -54,30 +54,59 @@ class StoredSandbox:
 Release = Callable[[], None]
 
 
+@runtime_checkable
+class LossReporting(Protocol):
+    """A release function that can also say its lock was taken away while held.
+
+    Backends whose locks can expire (etcd's leases) return one from ``_acquire``; a plain function (fs,
+    memory) means the lock cannot be lost while the process lives.
+    """
+
+    def __call__(self) -> None: ...
+
+    @property
+    def lost(self) -> bool: ...
+
+
 class Lock:
     """A sandbox lock: a context manager, or ``acquire()``/``release()`` where a ``with`` block does not fit.
 
-    Nothing is taken until it is entered, so creating one never blocks.
+    Nothing is taken until it is entered, so creating one never blocks. ``lost`` turns True when the
+    backend found the lock taken away while held (see LockLostError); ``held`` is then False.
     """
 
     def __init__(self, acquire: Callable[[], Release]) -> None:
         self._acquire = acquire
         self._release: Release | None = None
+        self._lost_at_release = False
 
     def acquire(self) -> None:
         if self._release is not None:
             raise InvalidArgumentError("this lock is already held; create a new one with driver.lock()")
         self._release = self._acquire()
+        self._lost_at_release = False
 
     def release(self) -> None:
-        release, self._release = self._release, None
+        """Give the lock up; also ends a lost lock's bookkeeping, without raising."""
+        release = self._release
         if release is None:
             raise InvalidArgumentError("this lock is not held")
+        self._lost_at_release = self.lost
+        self._release = None
         release()
 
     @property
     def held(self) -> bool:
-        return self._release is not None
+        """Acquired, not released, and not lost."""
+        return self._release is not None and not self.lost
+
+    @property
+    def lost(self) -> bool:
+        """True once the backend reported the lock taken away while held; stays True after release."""
+        release = self._release
+        if release is None:
+            return self._lost_at_release
+        return isinstance(release, LossReporting) and bool(release.lost)
 
     def __enter__(self) -> Lock:
         self.acquire()
@@ -143,11 +172,17 @@ class PersistDriver(abc.ABC):
         """Return fresh objects for the stored sandbox and its containers (sorted by container ID).
 
         Raises SandboxNotFoundError, CorruptStateError naming the record, or UnsupportedVersionError.
+        A record that names another sandbox is corrupt: a locked read-modify-write would save it over that one.
         """
         stored = self._load(check_id(sandbox_id, "sandbox"))
         decoded = self._caches().decoded
         sandbox = decoded.loads(stored.sandbox.data, SandboxState, stored.sandbox.location)
         check_version(sandbox.persist_version, stored.sandbox.location)
+        if sandbox.sandbox_container != sandbox_id:
+            raise MisfiledStateError(
+                f"{stored.sandbox.location}: the record of sandbox {sandbox_id!r} says it belongs to sandbox "
+                f"{sandbox.sandbox_container!r} (SandboxContainer); saving it would write over that sandbox"
+            )
         containers = {
             container_id: decoded.loads(record.data, ContainerState, record.location)
             for container_id, record in sorted(stored.containers.items())
@@ -220,6 +255,11 @@ class PersistDriver(abc.ABC):
         """Remove what killed writers left behind; never touches a record that loads. Returns what went."""
         return []
 
+    def find_strays(self) -> list[str]:
+        """Descriptions of stored entries that no valid ID names (``sandbox_ids`` cannot list them, ``load``
+        cannot read them); reported so that nothing is passed over silently, never removed."""
+        return []
+
     # -- backend -----------------------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -236,7 +276,11 @@ class PersistDriver(abc.ABC):
 
     @abc.abstractmethod
     def _acquire(self, sandbox_id: str, exclusive: bool, timeout: float | None) -> Release:
-        """Block until the lock is granted (or raise LockTimeoutError); return the function that releases it."""
+        """Block until the lock is granted (or raise LockTimeoutError); return the function that releases it.
+
+        A backend whose locks can be taken away while held (an expired lease) returns a LossReporting
+        function, whose ``lost`` the Lock reports, and refuses the holder's later writes with LockLostError.
+        """
 
     @abc.abstractmethod
     def _sandbox_ids(self) -> Iterable[str]:

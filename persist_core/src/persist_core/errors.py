@@ -34,8 +34,19 @@ class LockTimeoutError(PersistError, TimeoutError):
     """The lock was not granted within the timeout."""
 
 
+class LockLostError(PersistError):
+    """A lock this driver held was taken away (its lease expired during a pause or partition).
+
+    The save or destroy that raises it stored nothing: another holder may have changed the sandbox since.
+    """
+
+
 class CorruptStateError(PersistError):
     """Stored state is not valid JSON or does not have kata's types; the message names the record."""
+
+
+class MisfiledStateError(CorruptStateError):
+    """A sandbox record names another sandbox (its SandboxContainer is not the ID it is stored under)."""
 
 
 class UnsupportedVersionError(PersistError):

@@ -49,6 +49,16 @@ class NotFound(StorageError):
     """etcd answered "not found" (a lease that expired or was revoked)."""
 
 
+class RequestTooLarge(StorageError):
+    """etcd refused a request as larger than it accepts; no member will take it, so it is never retried."""
+
+
+def _too_large(code: int | None, message: str) -> bool:
+    # etcd's own check (--max-request-bytes) answers "request is too large"; gRPC's, for requests past
+    # that limit plus its framing allowance, "received message larger than max (N vs. M)".
+    return "request is too large" in message or (code == 8 and "larger than max" in message)
+
+
 @attrs.define
 class _Endpoint:
     url: str
@@ -176,6 +186,8 @@ class Gateway:
             raise _Retry(_message(exc)) from exc
         except gw_errors.Etcd3Exception as exc:
             code = _grpc_code(exc)
+            if _too_large(code, _message(exc)):
+                raise RequestTooLarge(f"etcd at {endpoint.url}: {_message(exc)}") from exc
             if code == _UNAUTHENTICATED and self.options.user is not None:
                 endpoint.session.headers.pop("Authorization", None)  # token expired: log in again, retry
                 raise _Retry(_message(exc)) from exc

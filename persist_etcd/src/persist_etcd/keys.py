@@ -1,16 +1,24 @@
-"""Where things live in etcd: the fs driver's ``sbs/<sid>/[<cid>/]persist.json`` tree under a prefix.
+"""Where things live in etcd, under ``<prefix>:`` so that no two stores' key ranges overlap.
 
-IDs reaching here are already checked (no "/"), so every key parses back unambiguously. Lock keys live
-apart, under ``<prefix>/locks/<sid>/``, so that destroying a sandbox never drops a lock someone holds.
+Prefixes may not contain ":", so the keys of the store on ``/p`` all start with ``/p:`` and those of
+``/p/sbs/t`` with ``/p/``: whatever the nesting, one store's ranges never hold another's keys.
+
+    <prefix>:/sbs/<sid>                       the sandbox record (kata's bytes); one key per sandbox
+    <prefix>:/ctr/<sid>/.manifest             which stored record is current for each container
+    <prefix>:/ctr/<sid>/<cid>/<stamp>         a container record (kata's bytes), written once
+    <prefix>:/locks/<sid>/write-<lease>       lock holders (read-<lease> for shared ones)
+
+IDs reaching here are already checked ([A-Za-z0-9_.+-], no leading "."), so ".manifest" is never a
+container and every key parses back unambiguously.
 """
 
 from __future__ import annotations
 
 import attrs
 
-RECORD = "persist.json"
 READ = "read-"
 WRITE = "write-"
+MANIFEST = ".manifest"
 
 
 def range_end(prefix: str) -> str:
@@ -25,36 +33,34 @@ class Layout:
     prefix: str
 
     @property
-    def sandboxes(self) -> str:
-        return f"{self.prefix}/sbs/"
+    def root(self) -> str:
+        return f"{self.prefix}:"
 
-    def sandbox_dir(self, sandbox_id: str) -> str:
-        return f"{self.sandboxes}{sandbox_id}/"
+    @property
+    def sandboxes(self) -> str:
+        return f"{self.root}/sbs/"
 
     def sandbox_key(self, sandbox_id: str) -> str:
-        return f"{self.sandbox_dir(sandbox_id)}{RECORD}"
+        return f"{self.sandboxes}{sandbox_id}"
 
-    def container_key(self, sandbox_id: str, container_id: str) -> str:
-        return f"{self.sandbox_dir(sandbox_id)}{container_id}/{RECORD}"
+    def containers_dir(self, sandbox_id: str) -> str:
+        return f"{self.root}/ctr/{sandbox_id}/"
+
+    def manifest_key(self, sandbox_id: str) -> str:
+        return f"{self.containers_dir(sandbox_id)}{MANIFEST}"
+
+    def container_key(self, sandbox_id: str, container_id: str, stamp: str) -> str:
+        return f"{self.containers_dir(sandbox_id)}{container_id}/{stamp}"
 
     def lock_dir(self, sandbox_id: str) -> str:
-        return f"{self.prefix}/locks/{sandbox_id}/"
+        return f"{self.root}/locks/{sandbox_id}/"
 
     def lock_key(self, sandbox_id: str, exclusive: bool, lease_id: int) -> str:
         return f"{self.lock_dir(sandbox_id)}{WRITE if exclusive else READ}{lease_id:016x}"
 
     def sandbox_id_of(self, key: str) -> str | None:
-        """The sandbox ID if ``key`` is a sandbox record (not a container's), else None."""
+        """The sandbox ID if ``key`` is a sandbox record, else None."""
         if not key.startswith(self.sandboxes):
             return None
-        parts = key[len(self.sandboxes) :].split("/")
-        return parts[0] if len(parts) == 2 and parts[1] == RECORD and parts[0] else None
-
-    def member_of(self, sandbox_id: str, key: str) -> str | None:
-        """Within a sandbox's range: "" for its own record, the container ID for a container's, else None."""
-        parts = key[len(self.sandbox_dir(sandbox_id)) :].split("/")
-        if parts == [RECORD]:
-            return ""
-        if len(parts) == 2 and parts[1] == RECORD and parts[0]:
-            return parts[0]
-        return None
+        sandbox_id = key[len(self.sandboxes) :]
+        return sandbox_id if sandbox_id and "/" not in sandbox_id else None

@@ -9,6 +9,11 @@ everyone, and there is no writer preference.
 
 A thread keeps the lease alive while the lock is held. Release revokes the lease, which deletes the
 key; if the holder crashes, the lease expires after its TTL and the lock frees itself.
+
+A holder paused longer than the TTL (GC pause, frozen VM, partition) loses its key while it still
+believes it holds the lock. So the lock is fenced: the driver's saves and destroys of a sandbox whose
+lock it holds compare the key's create revision inside their own transaction (etcd's
+``Mutex.IsOwner``), and a lost lock makes them store nothing and raise LockLostError.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from persist_core.errors import LockTimeoutError, PersistError
+from persist_core.errors import LockLostError, LockTimeoutError, PersistError
 from persist_etcd.gateway import Gateway, NotFound, b64, parse_kvs
 from persist_etcd.keys import WRITE, Layout, range_end
 
@@ -61,10 +66,72 @@ class _KeepAlive:
             self._thread.join(timeout=self._gateway.options.timeout + 1)
 
 
+class HeldLock:
+    """A granted lock: call it to release; ``lost`` once its key is known gone (core's LossReporting).
+
+    ``key`` and ``create_revision`` are what fenced writes compare: the key exists with this create
+    revision exactly as long as this holder owns the lock.
+    """
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        what: str,
+        *,
+        lease_id: int,
+        key: str,
+        create_revision: int,
+        keeper: _KeepAlive,
+        on_release: Callable[[HeldLock], None],
+    ) -> None:
+        self.what = what
+        self.key = key
+        self.create_revision = create_revision
+        self._gateway = gateway
+        self._lease_id = lease_id
+        self._keeper = keeper
+        self._on_release = on_release
+        self._released = threading.Event()
+        self._lost = False
+
+    @property
+    def lost(self) -> bool:
+        return self._lost or self._keeper.lost
+
+    def mark_lost(self) -> None:
+        if not self._lost:
+            self._lost = True
+            _log.error("the %s was lost (its key %s is gone): this holder's writes are refused", self.what, self.key)
+
+    def lost_error(self) -> LockLostError:
+        return LockLostError(
+            f"the {self.what} was lost while held (etcd key {self.key} is gone: its lease expired, e.g. during "
+            "a pause or partition longer than lock_ttl); nothing was stored: take the lock again and reload"
+        )
+
+    def compare(self) -> dict[str, object]:
+        """The transaction compare that holds only while this holder still owns the lock."""
+        return {"key": b64(self.key), "target": "CREATE", "result": "EQUAL", "create_revision": self.create_revision}
+
+    def __call__(self) -> None:
+        if self._released.is_set():
+            return
+        self._released.set()
+        self._on_release(self)
+        self._keeper.stop()
+        _revoke(self._gateway, self._lease_id, self.what)
+
+
 def acquire(
-    gateway: Gateway, layout: Layout, sandbox_id: str, exclusive: bool, timeout: float | None
-) -> Callable[[], None]:
-    """Block until the lock is granted or ``timeout`` passes (LockTimeoutError); return its release."""
+    gateway: Gateway,
+    layout: Layout,
+    sandbox_id: str,
+    exclusive: bool,
+    timeout: float | None,
+    *,
+    on_release: Callable[[HeldLock], None] = lambda held: None,
+) -> HeldLock:
+    """Block until the lock is granted or ``timeout`` passes (LockTimeoutError); return the held lock."""
     what = f"{'exclusive' if exclusive else 'shared'} lock of sandbox {sandbox_id!r}"
     deadline = None if timeout is None else time.monotonic() + timeout
     lease_id, ttl = gateway.grant(f"granting a lease for the {what}", gateway.options.lock_ttl)
@@ -89,16 +156,15 @@ def acquire(
         _revoke(gateway, lease_id, what)
         raise
 
-    released = threading.Event()
-
-    def release() -> None:
-        if released.is_set():
-            return
-        released.set()
-        keeper.stop()
-        _revoke(gateway, lease_id, what)
-
-    return release
+    return HeldLock(
+        gateway,
+        what,
+        lease_id=lease_id,
+        key=own_key,
+        create_revision=revision,
+        keeper=keeper,
+        on_release=on_release,
+    )
 
 
 class _Claim:
@@ -117,14 +183,18 @@ class _Claim:
         }
 
     def attempt(self, gateway: Gateway, what: str) -> tuple[list[str], int]:
-        """Try once: the keys that block us (none: the lock is ours) and the store revision seen."""
+        """Try once: the keys that block us (none: the lock is ours) and a revision.
+
+        When the lock is ours the revision is our key's create revision (what fenced writes compare);
+        otherwise it is the store revision the failed attempt saw (where to watch from).
+        """
         result = gateway.txn(f"taking the {what}", self.body)
         if result["succeeded"]:
             return [], int(result["header"]["revision"])
-        holders = [key for key, _, _ in parse_kvs(result["responses"][0]["response_range"])]
-        if holders == [self.own_key]:
-            return [], int(result["header"]["revision"])  # an earlier try went through but its answer was lost
-        return holders, int(result["header"]["revision"])
+        kvs = parse_kvs(result["responses"][0]["response_range"])
+        if [key for key, _, _ in kvs] == [self.own_key]:
+            return [], kvs[0][2]  # an earlier try went through but its answer was lost; put once, so mod == create
+        return [key for key, _, _ in kvs], int(result["header"]["revision"])
 
 
 def _revoke(gateway: Gateway, lease_id: int, what: str) -> None:

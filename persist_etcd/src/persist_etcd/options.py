@@ -13,12 +13,16 @@ from typing import Any
 
 import attrs
 
+from persist_core.caches import DEFAULT_CACHE_BYTES, check_cache_bytes
 from persist_core.errors import InvalidArgumentError
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:2379"
 DEFAULT_PREFIX = "/persist"
 DEFAULT_LOCK_TTL = 10
 DEFAULT_TIMEOUT = 5.0
+#: etcd's own defaults for ``--max-request-bytes`` and ``--max-txn-ops``: how big one request may be.
+DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024
+DEFAULT_MAX_TXN_OPS = 128
 
 
 def parse_endpoints(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -48,11 +52,15 @@ def parse_endpoints(value: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def parse_prefix(value: str) -> str:
-    """The key prefix without its trailing slash ("" for "/"); printable ASCII so key ranges stay simple."""
+    """The key prefix without its trailing slash ("" for "/"); printable ASCII so key ranges stay simple.
+
+    ":" is refused because the driver ends the prefix with it (see keys.Layout): that is what keeps
+    stores on nested prefixes such as /p and /p/sbs/t out of each other's key ranges.
+    """
     if not isinstance(value, str) or not value.startswith("/"):
         raise InvalidArgumentError(f"etcd key prefix must be a string starting with '/', got {value!r}")
-    if not all("!" <= char <= "~" for char in value):
-        raise InvalidArgumentError(f"etcd key prefix must be printable ASCII without spaces, got {value!r}")
+    if not all("!" <= char <= "~" for char in value) or ":" in value:
+        raise InvalidArgumentError(f"etcd key prefix must be printable ASCII without spaces or ':', got {value!r}")
     return value.rstrip("/")
 
 
@@ -76,6 +84,19 @@ def _lock_ttl(value: Any) -> int:
     return int(seconds)
 
 
+def _count(value: Any, what: str, minimum: int) -> int:
+    """A whole number >= ``minimum``; numeric strings count too (``persist -o max_txn_ops=1024``)."""
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int) or number < minimum:
+        raise InvalidArgumentError(f"etcd {what} must be a whole number >= {minimum}, got {value!r}")
+    return number
+
+
 def _optional_str(value: Any, what: str) -> str | None:
     if value is not None and (not isinstance(value, str) or not value):
         raise InvalidArgumentError(f"etcd {what} must be a non-empty string, got {value!r}")
@@ -90,6 +111,9 @@ class EtcdOptions:
     prefix: str
     lock_ttl: int
     timeout: float
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_txn_ops: int = DEFAULT_MAX_TXN_OPS
+    cache_bytes: int = DEFAULT_CACHE_BYTES
     ca_cert: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
@@ -105,6 +129,9 @@ class EtcdOptions:
         prefix: str = DEFAULT_PREFIX,
         lock_ttl: int | str = DEFAULT_LOCK_TTL,
         timeout: float | str = DEFAULT_TIMEOUT,
+        max_request_bytes: int | str = DEFAULT_MAX_REQUEST_BYTES,
+        max_txn_ops: int | str = DEFAULT_MAX_TXN_OPS,
+        cache_bytes: int | str | None = None,
         ca_cert: str | None = None,
         client_cert: str | None = None,
         client_key: str | None = None,
@@ -123,6 +150,10 @@ class EtcdOptions:
             prefix=parse_prefix(prefix),
             lock_ttl=_lock_ttl(lock_ttl),
             timeout=_positive_number(timeout, "timeout"),
+            # Below these a save of one record and its bookkeeping could not be split into requests.
+            max_request_bytes=_count(max_request_bytes, "max_request_bytes", 64 * 1024),
+            max_txn_ops=_count(max_txn_ops, "max_txn_ops", 8),
+            cache_bytes=DEFAULT_CACHE_BYTES if cache_bytes is None else check_cache_bytes(cache_bytes),
             ca_cert=_optional_str(ca_cert, "ca_cert"),
             client_cert=_optional_str(client_cert, "client_cert"),
             client_key=_optional_str(client_key, "client_key"),
@@ -148,7 +179,14 @@ class EtcdOptions:
             "prefix": self.prefix or "/",
             "lock_ttl": self.lock_ttl,
             "timeout": self.timeout,
+            "cache_bytes": self.cache_bytes,
         }
+        for name, default in (
+            ("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES),
+            ("max_txn_ops", DEFAULT_MAX_TXN_OPS),
+        ):
+            if getattr(self, name) != default:
+                options[name] = getattr(self, name)
         for name in ("ca_cert", "client_cert", "client_key", "user", "password", "password_file"):
             value = getattr(self, name)
             if value is not None:

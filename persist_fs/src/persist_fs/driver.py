@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import weakref
@@ -9,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from persist_core.driver import Capability, PersistDriver, Release, StoredSandbox
-from persist_core.errors import InvalidArgumentError, StorageError
+from persist_core.errors import InvalidArgumentError, InvalidIdError, StorageError
 from persist_core.ids import check_id
 from persist_fs import fsops, reader, trash
 from persist_fs.dirs import Dirs
@@ -32,6 +33,16 @@ from persist_fs.trash import sweep_staging, sweep_trash
 from persist_fs.writer import Writer
 
 _instances: weakref.WeakSet[FsDriver] = weakref.WeakSet()
+_log = logging.getLogger("persist_fs")
+
+
+def _id_error(name: str) -> str:
+    try:
+        check_id(name, "sandbox")
+    except InvalidIdError as exc:
+        return str(exc)
+    return "valid"
+
 
 #: The largest record (persist.json) the driver reads or writes, unless ``max_record_size=`` says
 #: otherwise: kata's records are kilobytes, and a bigger file is refused before it is read into memory.
@@ -90,6 +101,7 @@ class FsDriver(PersistDriver):
         self._dirs = Dirs(self._root)
         self._writer = Writer(self._dirs, KnownContents(self._use_cache_bytes(cache_bytes)))
         self._locks = SandboxLocks(self._dirs, self._is_stored)
+        self._strays_logged: list[str] = []
         _instances.add(self)
 
     @classmethod
@@ -168,7 +180,23 @@ class FsDriver(PersistDriver):
             names = [name for name in self._dirs.sbs_subdirectory_names() if name[0] != "."]
         except OSError as exc:
             raise StorageError(f"cannot list sandboxes in {self.run_storage_path}: {exc.strerror}") from exc
-        return only_ids(names)
+        ids = only_ids(names)
+        if len(ids) != len(names):
+            self._warn_of_strays(names, ids)
+        return ids
+
+    def _warn_of_strays(self, names: list[str], ids: list[str]) -> None:
+        """Log what the listing leaves out, once per driver for the same entries."""
+        strays = sorted(set(names).difference(ids))
+        if strays != self._strays_logged:
+            self._strays_logged = strays
+            _log.warning(
+                "%s holds %d entries that are not valid sandbox IDs, left out of the listing "
+                "(`persist check` reports them): %s",
+                self.run_storage_path,
+                len(strays),
+                ", ".join(map(repr, strays[:5])) + (", ..." if len(strays) > 5 else ""),
+            )
 
     def _is_stored(self, sandbox_id: str) -> bool:
         sbs_fd = self._dirs.sbs(create=False)
@@ -217,6 +245,20 @@ class FsDriver(PersistDriver):
 
     def clean_leftovers(self) -> list[str]:
         return self._leftovers(dry_run=False)
+
+    def find_strays(self) -> list[str]:
+        """Directories and symlinks in sbs whose names are no valid sandbox ID (kata never makes them)."""
+        try:
+            names = [name for name in self._dirs.sbs_subdirectory_names() if name[0] != "."]
+        except OSError as exc:
+            raise StorageError(f"cannot list sandboxes in {self.run_storage_path}: {exc.strerror}") from exc
+        strays = sorted(set(names).difference(only_ids(names)))
+        return [
+            f"not a valid sandbox ID, so never listed or loaded: {os.path.join(self.run_storage_path, name)!r} "
+            f"({error})"
+            for name in strays
+            for error in [_id_error(name)]
+        ]
 
     def _leftovers(self, *, dry_run: bool) -> list[str]:
         """Abandoned staging and trash trees, interrupted commits, temporaries, empty container

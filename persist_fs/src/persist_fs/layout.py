@@ -11,8 +11,7 @@ import logging
 import os
 from typing import NamedTuple
 
-from persist_core.errors import InvalidIdError
-from persist_core.ids import MAX_ID_LENGTH, check_id
+from persist_core.ids import MAX_ID_LENGTH, RESERVED_IDS, is_valid_id
 
 PERSIST_FILE = "persist.json"
 SANDBOXES = "sbs"
@@ -32,11 +31,21 @@ CONTAINER_TMP_PREFIX = ".new."  # ".new.<cid>": the next sbs/<sid>/<cid>/persist
 
 OUR_TEMPORARIES = (JOURNAL_TMP, SANDBOX_TMP)
 
+#: The file name limit of Linux filesystems; IDs may be that long (see persist_core.ids).
+NAME_MAX = 255
+
 _log = logging.getLogger("persist_fs")
 
 
 def container_tmp(container_id: str) -> str:
-    return CONTAINER_TMP_PREFIX + container_id
+    """``.new.<cid>``; for an ID too long for that to be a file name, ``.new.#<sha256 of the ID>`` ("#" is
+    no ID character, so the two forms never meet)."""
+    name = CONTAINER_TMP_PREFIX + container_id
+    if len(name) <= NAME_MAX:
+        return name
+    import hashlib
+
+    return f"{CONTAINER_TMP_PREFIX}#{hashlib.sha256(container_id.encode()).hexdigest()}"
 
 
 def is_our_temporary(name: str) -> bool:
@@ -54,11 +63,7 @@ def rootless_root() -> str:
 
 
 def is_id(name: str) -> bool:
-    try:
-        check_id(name)
-    except InvalidIdError:
-        return False
-    return True
+    return is_valid_id(name)
 
 
 # check_id's rule for many names at once, in C loops instead of a Python call (or a regex) per name:
@@ -75,6 +80,7 @@ def only_ids(names: list[str]) -> list[str]:
         joined.isascii()
         and not joined.encode().translate(None, _ID_BYTES).strip(b"/")
         and max(map(len, names), default=0) <= MAX_ID_LENGTH
+        and not any(reserved in names for reserved in RESERVED_IDS)
     ):
         return names
     return [name for name in names if is_id(name)]

@@ -29,7 +29,8 @@ import os
 import stat
 
 from persist_core.driver import Record, StoredSandbox
-from persist_core.errors import CorruptStateError, SandboxNotFoundError, StorageError
+from persist_core.errors import CorruptStateError, InvalidIdError, SandboxNotFoundError, StorageError
+from persist_core.ids import check_id
 from persist_fs import fsops, journal
 from persist_fs.dirs import Dirs
 from persist_fs.layout import JOURNAL, PERSIST_FILE, SANDBOX_TMP, container_tmp, only_ids, scan
@@ -156,7 +157,10 @@ def _read_pinned(dir_fd: int, journal_fd: int | None, journal_size: int, path: s
     try:
         sandbox = read_regular(relative, dir_fd, limit)
         containers: dict[str, Record] = {}
-        for cid in only_ids(names):
+        cids = only_ids(names)
+        if len(cids) != len(names):
+            _refuse_unnamed_containers(dir_fd, set(names).difference(cids), path)
+        for cid in cids:
             relative = f"{cid}/{PERSIST_FILE}"
             try:
                 containers[cid] = Record(read_regular(relative, dir_fd, limit), f"{path}/{relative}")
@@ -196,6 +200,7 @@ def _read_pending(dir_fd: int, plan: journal.Plan, path: str, limit: int) -> Sto
                 raise
             raise error from exc
 
+    _refuse_unnamed_containers(dir_fd, {name for name in listing.others if name not in plan.deletes}, path)
     sandbox = read(PERSIST_FILE, SANDBOX_TMP if plan.sandbox else None)
     containers: dict[str, Record] = {}
     for cid in listing.containers.union(plan.writes).difference(plan.deletes):
@@ -206,6 +211,24 @@ def _read_pending(dir_fd: int, plan: journal.Plan, path: str, limit: int) -> Sto
     if sandbox is None:
         raise _not_a_record(FileNotFoundError(errno.ENOENT, "missing"), path, PERSIST_FILE)
     return StoredSandbox(sandbox=Record(sandbox, f"{path}/{PERSIST_FILE}"), containers=containers)
+
+
+def _refuse_unnamed_containers(dir_fd: int, names: set[str], path: str) -> None:
+    """kata reads every subdirectory holding a persist.json as a container; one whose name is no valid ID
+    cannot be loaded, saved or removed by ID, so it is reported rather than silently left out."""
+    for name in sorted(names):
+        try:
+            if not stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                continue
+            os.stat(f"{name}/{PERSIST_FILE}", dir_fd=dir_fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # kata's rule: a directory without persist.json is not a container
+        try:
+            check_id(name, "container")
+        except InvalidIdError as exc:
+            raise CorruptStateError(
+                f"{path}/{name}/{PERSIST_FILE}: kata would read it as a container, but persist cannot: {exc}"
+            ) from None
 
 
 def _not_a_record(exc: OSError, path: str, relative: str) -> Exception:

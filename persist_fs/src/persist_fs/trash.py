@@ -13,12 +13,13 @@ import os
 from persist_core.errors import StorageError
 from persist_fs import fsops
 from persist_fs.dirs import Dirs
-from persist_fs.layout import JOURNAL, TRASH_DIR
+from persist_fs.layout import JOURNAL, NAME_MAX, TRASH_DIR
 from persist_fs.steps import NotDurable, best_effort, describe, lock_sandbox_dir, sync_commit
 
 
 def random_name(sandbox_id: str) -> str:
-    return f"{sandbox_id}.{os.urandom(8).hex()}"  # os, not secrets: cold start
+    """``<sid>.<16 hex digits>``, the ID cut short where the whole would pass the file name limit."""
+    return f"{sandbox_id[: NAME_MAX - 17]}.{os.urandom(8).hex()}"  # os, not secrets: cold start
 
 
 def destroy(dirs: Dirs, sandbox_id: str) -> None:

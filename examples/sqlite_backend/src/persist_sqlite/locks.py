@@ -8,6 +8,7 @@ release when a holder dies. Lock files are never removed, so a held lock's file 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -29,7 +30,10 @@ def _try_flock(fd: int, mode: int) -> bool:
 
 def acquire(directory: Path, sandbox_id: str, exclusive: bool, timeout: float | None) -> Callable[[], None]:
     """Take the lock (None waits forever, 0 tries once) and return the function that releases it."""
-    path = directory / f"{sandbox_id}.lock"
+    name = f"{sandbox_id}.lock"
+    if len(name) > 255:  # IDs may be 255 characters: hash the ones whose lock name would pass the name limit
+        name = f"#{hashlib.sha256(sandbox_id.encode()).hexdigest()}.lock"
+    path = directory / name
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

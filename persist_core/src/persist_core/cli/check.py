@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     store = describe(driver)
     reports = _survey_all(driver)
     leftovers = driver.find_leftovers()
+    strays = driver.find_strays()
     removed: list[str] = []
     damaged: list[str] = []
     if args.repair:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         damaged = sorted(loaded_before - loaded_after)
         leftovers = driver.find_leftovers()
     problems = [report for report in reports if not report.sound]
-    sound = not problems and not leftovers and not damaged
+    sound = not problems and not leftovers and not strays and not damaged
 
     if args.json:
         output.print_json(
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
                 "sound": sound,
                 "sandboxes": [report.to_json() for report in reports],
                 "leftovers": leftovers,
+                "strays": strays,
                 "removed": removed,
                 "damaged": damaged,
             }
@@ -71,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{report.status}: {output.one_line(report.error or report.id)}")
         for item in leftovers:
             print(f"leftover: {output.one_line(item)}")
+        for item in strays:
+            print(f"stray: {output.one_line(item)}")
         for item in removed:
             print(f"removed: {output.one_line(item)}")
         counts = [f"{len(reports) - len(problems)} sound"]

@@ -120,6 +120,8 @@ def decode_export(
         document = json.loads(data, parse_constant=_reject_constant, object_pairs_hook=_object)
     except ValueError as exc:
         raise CorruptStateError(f"{source}: not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # far deeper than any record: hostile or broken
+        raise CorruptStateError(f"{source}: not valid JSON: nested too deeply ({exc})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CorruptStateError(f'{source}: not a persist export (expected "format": "{FORMAT}")')
     _refuse_repeated(document, "key", source)

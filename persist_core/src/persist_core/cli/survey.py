@@ -10,6 +10,7 @@ from persist_core import PersistDriver
 from persist_core.errors import (
     BackendUnavailableError,
     CorruptStateError,
+    MisfiledStateError,
     PersistError,
     SandboxNotFoundError,
     UnsupportedVersionError,
@@ -61,6 +62,8 @@ def survey(driver: PersistDriver, sandbox_id: str) -> SandboxReport | None:
         sandbox, containers = driver.load(sandbox_id)
     except SandboxNotFoundError:
         return None
+    except MisfiledStateError as exc:
+        return SandboxReport(sandbox_id, INCONSISTENT, last_modified=modified, error=str(exc))
     except CorruptStateError as exc:
         return SandboxReport(sandbox_id, CORRUPT, last_modified=modified, error=str(exc))
     except UnsupportedVersionError as exc:
@@ -69,19 +72,11 @@ def survey(driver: PersistDriver, sandbox_id: str) -> SandboxReport | None:
         raise
     except PersistError as exc:
         return SandboxReport(sandbox_id, UNREADABLE, last_modified=modified, error=str(exc))
-    status, error = OK, None
-    if sandbox.sandbox_container != sandbox_id:
-        status = INCONSISTENT
-        error = (
-            f"sandbox {sandbox_id!r}: its record names sandbox {sandbox.sandbox_container!r} (SandboxContainer), "
-            "so saving it would write elsewhere"
-        )
     return SandboxReport(
         sandbox_id,
-        status,
+        OK,
         state=sandbox.state,
         containers=len(containers),
         persist_version=sandbox.persist_version,
         last_modified=modified,
-        error=error,
     )

@@ -15,6 +15,7 @@ from cattrs import BaseValidationError, Converter
 
 from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
 from persist_core.codec.decoders import Decoders
+from persist_core.codec.depth import GO_MAX_DEPTH, nesting_depth, recursion_room
 from persist_core.codec.encoders import Encoders
 from persist_core.codec.explain import field_errors
 from persist_core.codec.generated import Refused
@@ -149,6 +150,26 @@ def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
     ``source`` names the record (a path, a key) in the error message. Every call decodes: the codec keeps
     no cache, so every call returns new objects that nothing else holds.
     """
+    try:
+        return _decode(data, cls, source)
+    except RecursionError:
+        return _decode_deep(data, cls, source)
+
+
+def _decode_deep(data: bytes | str, cls: type[T], source: str | None) -> T:
+    """A document nested deeper than Python's recursion limit: Go's depth bound decides (see codec.depth)."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data
+    levels = nesting_depth(text)
+    if levels > GO_MAX_DEPTH:
+        where = f"{source}: " if source else ""
+        raise CorruptStateError(
+            f"{where}not valid JSON: nested {levels} levels deep, Go's decoder stops at {GO_MAX_DEPTH}"
+        )
+    with recursion_room(levels):
+        return _decode(data, cls, source)
+
+
+def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
     where = f"{source}: " if source else ""
     try:
         text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data

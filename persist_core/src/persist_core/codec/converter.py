@@ -8,6 +8,7 @@ a bad object fails before anything is stored. Map keys are sorted; struct keys k
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import types
@@ -19,9 +20,10 @@ from cattrs import Converter
 from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from persist_core.codec.foreign import check_foreign_text
 from persist_core.codec.gofloat import format_float32, to_float32
 from persist_core.model._fields import GO_KEY, OMITEMPTY
-from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
+from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
 from persist_core.model.gotime import GoTime
 
 StructureFn = Callable[[Any, Any], Any]
@@ -123,6 +125,38 @@ def _exact(kind: type, name: str) -> Callable[[Any], Any]:
 _check_str = _exact(str, "string")
 _check_bool = _exact(bool, "boolean")
 _check_object = _exact(dict, "JSON object")
+
+
+#: Foreign JSON is checked as the text the codec writes for it (see codec.foreign.check_foreign_text).
+_foreign_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _foreign_object_check(tp: Any) -> UnstructureFn:
+    """A foreign struct stored by value: an object that the Go type reads back unchanged."""
+    marker = _annotation(tp)
+    assert isinstance(marker, ForeignJSON)
+    go_type, where = marker.go_type, marker.where
+
+    def check(value: Any) -> Any:
+        _check_object(value)
+        if go_type:
+            check_foreign_text(_foreign_json(value), go_type, where)
+        return value
+
+    return check
+
+
+def _foreign_value_check(tp: Any) -> UnstructureFn:
+    """A foreign struct behind a pointer or in a slice (see ForeignValue): None, or what Go reads back."""
+    marker = _annotation(tp)
+    assert isinstance(marker, ForeignValue)
+    go_type, where, pointer = marker.go_type, marker.where, marker.pointer
+
+    def check(value: Any) -> Any:
+        check_foreign_text(_foreign_json(value), go_type, where, pointer=pointer)
+        return value
+
+    return check
 
 
 def _structure_time(value: Any, _: Any) -> GoTime:
@@ -328,8 +362,14 @@ def make_converter(*, detailed: bool) -> Converter:
     converter.register_unstructure_hook_factory(is_goint, _goint_check)
     converter.register_structure_hook_func(is_float32, _structure_float32)
     converter.register_unstructure_hook_func(is_float32, _unstructure_float32)
+
+    def is_foreign_value(tp: Any) -> bool:
+        return isinstance(_annotation(tp), ForeignValue)
+
     converter.register_structure_hook_func(is_foreign, lambda value, _: _check_object(value))
-    converter.register_unstructure_hook_func(is_foreign, _check_object)
+    converter.register_unstructure_hook_factory(is_foreign, _foreign_object_check)
+    converter.register_structure_hook_func(is_foreign_value, lambda value, _: value)  # decoding stays lenient
+    converter.register_unstructure_hook_factory(is_foreign_value, _foreign_value_check)
     converter.register_structure_hook(str, lambda value, _: _check_str(value))
     converter.register_unstructure_hook(str, _check_str)
     converter.register_structure_hook(bool, lambda value, _: _check_bool(value))

@@ -18,7 +18,7 @@ from cattrs import Converter
 from persist_core.codec.converter import _annotation, _is_nullable, _is_optional, _optional_arg, _structure_float32
 from persist_core.codec.generated import PerType, Refused, Source, holds_models, is_model
 from persist_core.model._fields import GO_KEY
-from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
+from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
 from persist_core.model.gotime import GoTime
 
 Decode = Callable[[Any], Any]
@@ -53,6 +53,8 @@ class Decoders(PerType[Decode]):
             return _float32
         if isinstance(marker, ForeignJSON):
             return _object
+        if isinstance(marker, ForeignValue):
+            return _any  # decoding stays as lenient as Go's decoder: only encoding checks the shape
         if tp is str:
             return _str
         if tp is bool:

@@ -16,10 +16,11 @@ from typing import Any, get_args, get_origin
 import attrs
 
 from persist_core.codec.converter import _annotation, _is_optional, _optional_arg
+from persist_core.codec.foreign import check_foreign_text
 from persist_core.codec.generated import PerType, Refused, Source, holds_models, is_model
 from persist_core.codec.gofloat import format_float32
 from persist_core.model._fields import GO_KEY, OMITEMPTY
-from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
+from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
 from persist_core.model.gotime import GoTime
 
 Text = Callable[[Any], str]
@@ -69,7 +70,9 @@ class Encoders(PerType[Text]):
         if isinstance(marker, GoFloat32):
             return _float32_text
         if isinstance(marker, ForeignJSON):
-            return _object_text
+            return _checked_object_text(marker) if marker.go_type else _object_text
+        if isinstance(marker, ForeignValue):
+            return _foreign_value_text(marker)
         if tp is str:
             return _str_text
         if tp is bool:
@@ -241,7 +244,7 @@ def _float32_text(value: Any) -> str:
         raise Refused from None  # what float32 cannot hold: the converter refuses it with its message
 
 
-_TIME_TEXTS: dict[tuple[int, int, int], str] = {}
+_TIME_TEXTS: dict[tuple[int, int, int, bool], str] = {}
 _TIME_TEXTS_MAX = 4096
 
 
@@ -254,8 +257,8 @@ def _time_text(value: Any) -> str:
         if not isinstance(value, GoTime):
             raise Refused
         return '"' + _format_time(value) + '"'
-    key = (value.unix_seconds, value.nanoseconds, value.utc_offset)
-    if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int:
+    key = (value.unix_seconds, value.nanoseconds, value.utc_offset, value.numeric_zero_offset)
+    if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int or type(key[3]) is not bool:
         return '"' + _format_time(value) + '"'
     text = _TIME_TEXTS.get(key)
     if text is None:
@@ -277,6 +280,37 @@ def _object_text(value: Any) -> str:
     if type(value) is not dict:
         raise Refused
     return _plain_json_text(value)
+
+
+def _checked_object_text(marker: ForeignJSON) -> Text:
+    go_type, where = marker.go_type, marker.where
+
+    def text(value: Any) -> str:
+        if type(value) is not dict:
+            raise Refused
+        return _checked_json_text(value, go_type, where, False)
+
+    return text
+
+
+def _foreign_value_text(marker: ForeignValue) -> Text:
+    """The JSON text, checked against the Go type's shape (the converter checks the same text)."""
+    go_type, where, pointer = marker.go_type, marker.where, marker.pointer
+
+    def text(value: Any) -> str:
+        return _checked_json_text(value, go_type, where, pointer)
+
+    return text
+
+
+def _checked_json_text(value: Any, go_type: str, where: str, pointer: bool) -> str:
+    """The converter checks the very text json writes for the value: anything it refuses is refused there."""
+    try:
+        written = _json_text(value)
+        check_foreign_text(written, go_type, where, pointer=pointer)
+    except (ValueError, TypeError, RecursionError):
+        raise Refused from None
+    return written
 
 
 def _plain_json_text(value: Any) -> str:

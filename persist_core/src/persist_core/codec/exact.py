@@ -50,6 +50,7 @@ def _time_exact(value: Any) -> bool:
         and type(value.unix_seconds) is int
         and type(value.nanoseconds) is int
         and type(value.utc_offset) is int
+        and type(value.numeric_zero_offset) is bool
     )
 
 

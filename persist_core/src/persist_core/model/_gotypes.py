@@ -65,11 +65,41 @@ FileMode = Annotated[int, GoInt("os.FileMode", 0, 2**32 - 1)]
 Float32 = Annotated[float, GoFloat32()]
 
 
-class ForeignJSON(_Marker):
-    """Marks a foreign struct (OCI, runc cgroups, netlink) kept as the JSON it was decoded from.
+class _Foreign:
+    """Names the foreign Go type (see model.foreign) whose shape encoding checks, and the field holding it."""
+
+    __slots__ = ("go_type", "pointer", "where")
+
+    def __init__(self, go_type: str = "", where: str = "", *, pointer: bool = False) -> None:
+        self.go_type = go_type
+        self.where = where
+        self.pointer = pointer  # a Go pointer: None (null) is nil
+
+    def _key(self) -> tuple[type, str, str, bool]:
+        return (type(self), self.go_type, self.where, self.pointer)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Foreign) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.go_type!r}, {self.where!r}, pointer={self.pointer!r})"
+
+
+class ForeignJSON(_Foreign):
+    """Marks a foreign struct stored by value (never null), kept as the JSON object it was decoded from.
 
     Its keys keep their order as written, so it is never sorted like a Go map.
     """
+
+    __slots__ = ()
+
+
+class ForeignValue(_Foreign):
+    """Marks a foreign struct behind a pointer (null is nil) or in a slice, kept as the JSON decoded: any
+    JSON value decodes, and encoding accepts only what the Go type reads back unchanged."""
 
     __slots__ = ()
 
@@ -78,3 +108,9 @@ class ForeignJSON(_Marker):
 JSONValue = Any
 #: A foreign struct stored by value (never null), kept as the JSON object it was decoded from.
 JSONObject = Annotated[dict[str, Any], ForeignJSON()]
+#: OCI ``specs.LinuxResources`` (ContainerConfig.Resources).
+LinuxResourcesJSON = Annotated[dict[str, Any], ForeignJSON("specs.LinuxResources", "ContainerConfig.Resources")]
+#: runc's ``*configs.Cgroup`` (SandboxConfig.cgroups): None or its JSON object.
+CgroupJSON = Annotated[Any, ForeignValue("cgroups.Cgroup", "SandboxConfig.cgroups", pointer=True)]
+#: netlink's ``Addr`` (an element of NetworkInterface.Addrs).
+NetlinkAddrJSON = Annotated[Any, ForeignValue("netlink.Addr", "NetworkInterface.Addrs[]")]

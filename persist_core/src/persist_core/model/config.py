@@ -1,5 +1,5 @@
 from persist_core.model._fields import go, model
-from persist_core.model._gotypes import Float32, Int, Int64, JSONObject, JSONValue, Uint32, Uint64
+from persist_core.model._gotypes import CgroupJSON, Float32, Int, Int64, LinuxResourcesJSON, Uint32, Uint64
 
 
 @model(kw_only=True)
@@ -98,7 +98,7 @@ class ContainerConfig:
     """Per-container config kept so updates can be replayed."""
 
     annotations: dict[str, str] | None = go("Annotations", None)
-    resources: JSONObject = go("Resources", factory=dict)
+    resources: LinuxResourcesJSON = go("Resources", factory=dict)
     id: str = go("ID", "")
     root_fs: str = go("RootFs", "")
 
@@ -107,7 +107,7 @@ class ContainerConfig:
 class SandboxConfig:
     """Sandbox configuration snapshot."""
 
-    cgroups: JSONValue = go("cgroups", None)
+    cgroups: CgroupJSON = go("cgroups", None)
     kata_agent_config: KataAgentConfig | None = go("KataAgentConfig", None, omitempty=True)
     kata_shim_config: ShimConfig | None = go("KataShimConfig", None)
     guest_selinux_label: str = go("GuestSeLinuxLabel", "")

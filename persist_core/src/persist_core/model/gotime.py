@@ -58,6 +58,9 @@ class GoTime:
     unix_seconds: int = 0
     nanoseconds: int = attrs.field(default=0)
     utc_offset: int = 0  # seconds east of UTC
+    #: Written ``+00:00`` rather than ``Z``: what Go writes for a nonzero offset under a minute (its text
+    #: keeps whole minutes), kept so that such a file is written back byte for byte.
+    numeric_zero_offset: bool = False
 
     ZERO: ClassVar[GoTime]
 
@@ -84,13 +87,21 @@ class GoTime:
             offset = (int(off_h) * 3600 + int(off_m) * 60) * (-1 if sign == "-" else 1)
         local = _days_from_civil(year, month, day) * _SECONDS_PER_DAY + hour * 3600 + minute * 60 + second
         nanos = int(fraction.ljust(9, "0")) if fraction else 0
+        if not zulu and not offset:
+            return cls(unix_seconds=local, nanoseconds=nanos, numeric_zero_offset=True)
         return cls(unix_seconds=local - offset, nanoseconds=nanos, utc_offset=offset)
 
     def format(self) -> str:
-        """RFC 3339 as Go writes it: trailing zeros of the fraction trimmed, ``Z`` for UTC."""
-        if self.utc_offset % 60 or abs(self.utc_offset) >= 24 * 3600:
-            raise ValueError(f"Go cannot write UTC offset {self.utc_offset}s in RFC 3339")
-        local = self.unix_seconds + self.utc_offset
+        """RFC 3339 as Go writes it: trailing zeros of the fraction trimmed, ``Z`` for UTC.
+
+        An offset with seconds (old local mean times, such as -4:56:02) is written as Go writes it: the
+        clock reads the local time with the whole offset, the offset's text keeps only whole minutes
+        (towards zero, so an offset under a minute reads ``+00:00``).
+        """
+        offset = self.utc_offset
+        if abs(offset) >= 24 * 3600:
+            raise ValueError(f"Go cannot write UTC offset {offset}s in RFC 3339 (its hour must be under 24)")
+        local = self.unix_seconds + offset
         days, rem = divmod(local, _SECONDS_PER_DAY)
         year, month, day = _civil_from_days(days)
         if not 0 <= year <= 9999:
@@ -100,10 +111,11 @@ class GoTime:
         text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
         if self.nanoseconds:
             text += "." + f"{self.nanoseconds:09d}".rstrip("0")
-        if not self.utc_offset:
+        if not offset and not self.numeric_zero_offset:
             return text + "Z"
-        sign = "-" if self.utc_offset < 0 else "+"
-        off_h, off_m = divmod(abs(self.utc_offset) // 60, 60)
+        minutes = abs(offset) // 60
+        sign = "-" if offset < 0 and minutes else "+"
+        off_h, off_m = divmod(minutes, 60)
         return f"{text}{sign}{off_h:02d}:{off_m:02d}"
 
     @classmethod

@@ -1,5 +1,5 @@
 from persist_core.model._fields import go, model
-from persist_core.model._gotypes import Int, JSONValue
+from persist_core.model._gotypes import Int, NetlinkAddrJSON
 from persist_core.model.device import PciPath
 
 
@@ -9,7 +9,7 @@ class NetworkInterface:
 
     name: str = go("Name", "")
     hard_addr: str = go("HardAddr", "")
-    addrs: list[JSONValue] | None = go("Addrs", None)
+    addrs: list[NetlinkAddrJSON] | None = go("Addrs", None)
 
 
 @model(kw_only=True)

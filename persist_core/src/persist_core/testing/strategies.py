@@ -7,6 +7,7 @@ Needs hypothesis (``pip install persist-core[testing]``).
 
 from __future__ import annotations
 
+import base64
 import functools
 import types
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -14,10 +15,10 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 import attrs
 from hypothesis import strategies as st
 
-from persist_core.ids import MAX_ID_LENGTH
-from persist_core.model import ContainerState, GoTime, SandboxState
+from persist_core.ids import ID_PATTERN, is_valid_id
+from persist_core.model import ContainerState, GoTime, SandboxState, foreign
 from persist_core.model._fields import OMITEMPTY
-from persist_core.model._gotypes import ForeignJSON, GoFloat32, GoInt
+from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
 from persist_core.model.gotime import _days_from_civil
 from persist_core.versioning import CURRENT_PERSIST_VERSION
 
@@ -31,8 +32,8 @@ _LAST_INSTANT = _days_from_civil(9999, 12, 31) * 86_400 + 86_399
 
 
 def ids() -> st.SearchStrategy[str]:
-    """Valid sandbox and container IDs, including the awkward ones ("-", "a..b", 128 characters)."""
-    return st.from_regex(rf"[A-Za-z0-9_+\-][A-Za-z0-9_.+\-]{{0,{MAX_ID_LENGTH - 1}}}", fullmatch=True)
+    """Valid sandbox and container IDs, including the awkward ones ("-", "a..b", 255 characters)."""
+    return st.from_regex(ID_PATTERN, fullmatch=True).filter(is_valid_id)  # is_valid_id: not a RESERVED_ID
 
 
 @st.composite
@@ -53,6 +54,50 @@ def json_values() -> st.SearchStrategy[Any]:
     )
 
 
+def foreign_values(go_type: str) -> st.SearchStrategy[Any]:
+    """JSON that the foreign Go struct (``model.foreign.SCHEMAS``) reads back unchanged, which is what
+    encoding accepts: known keys only, omitempty keys only with non-empty values, addresses as Go writes them."""
+    return _kind(foreign.SCHEMAS[go_type](), False)
+
+
+_IPS = st.sampled_from(["", "10.244.1.17", "0.0.0.0", "fe80::a8bb:ccff:fe01:217", "2001:db8::1", "::1", "::"])
+
+
+@functools.cache
+def _kind(kind: foreign.Kind, nonempty: bool) -> st.SearchStrategy[Any]:
+    """Values of one foreign kind; ``nonempty``: none that an omitempty field would leave out."""
+    if isinstance(kind, foreign.Struct):
+        grouped = set().union(*kind.together)
+        required = {k: _kind(f.kind, False) for k, f in kind.fields.items() if not f.omitempty and k not in grouped}
+        optional = {k: _kind(f.kind, True) for k, f in kind.fields.items() if f.omitempty}
+        parts = [st.fixed_dictionaries(required, optional=optional)]
+        parts += [
+            st.just({}) | st.fixed_dictionaries({k: _kind(kind.fields[k].kind, False) for k in sorted(g)})
+            for g in kind.together
+        ]
+        return st.tuples(*parts).map(lambda dicts: {k: v for d in dicts for k, v in d.items()})
+    if isinstance(kind, foreign.Pointer):
+        target = _kind(kind.target, False)
+        return target if nonempty else st.none() | target
+    if isinstance(kind, foreign.Slice):
+        items = st.lists(_kind(kind.item, False), min_size=int(nonempty), max_size=MAX_LIST)
+        return items if nonempty else st.none() | items
+    if isinstance(kind, foreign.Map):
+        entries = st.dictionaries(_text, _kind(kind.value, False), min_size=int(nonempty), max_size=MAX_LIST)
+        return entries if nonempty else st.none() | entries
+    if isinstance(kind, foreign.Integer):
+        numbers = st.integers(kind.min, kind.max)
+        return numbers.filter(bool) if nonempty else numbers
+    assert isinstance(kind, foreign.Scalar)
+    if kind.go_type == "bool":
+        return st.just(True) if nonempty else st.booleans()
+    if kind.go_type == "net.IP":
+        return _IPS
+    if kind.go_type == "[]byte":
+        return st.none() | st.binary(max_size=16).map(lambda b: base64.b64encode(b).decode("ascii"))
+    return _text.filter(bool) if nonempty else _text
+
+
 @functools.cache
 def _for_type(tp: Any, omitempty: bool = False) -> st.SearchStrategy[Any]:
     origin = get_origin(tp)
@@ -63,7 +108,12 @@ def _for_type(tp: Any, omitempty: bool = False) -> st.SearchStrategy[Any]:
         if isinstance(marker, GoFloat32):
             return st.floats(width=32, allow_nan=False, allow_infinity=False)
         if isinstance(marker, ForeignJSON):
+            if marker.go_type:
+                return foreign_values(marker.go_type)
             return st.dictionaries(_text, json_values(), max_size=3)
+        if isinstance(marker, ForeignValue):
+            values = foreign_values(marker.go_type)
+            return st.none() | values if marker.pointer else values
     if tp is Any:
         return json_values()
     if origin in (Union, types.UnionType):

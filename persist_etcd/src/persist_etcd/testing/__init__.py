@@ -1,6 +1,6 @@
 """Throwaway etcd clusters on loopback, for this driver's tests and for benchmarks."""
 
-from persist_etcd.testing.peek import member_client, raw_put, raw_range
+from persist_etcd.testing.peek import member_client, raw_put, raw_range, record_keys
 from persist_etcd.testing.server import (
     EtcdCluster,
     EtcdMember,
@@ -21,5 +21,6 @@ __all__ = [
     "member_client",
     "raw_put",
     "raw_range",
+    "record_keys",
     "running_cluster",
 ]

@@ -17,6 +17,7 @@ from persist_core.errors import (
     SandboxNotFoundError,
     UnsupportedVersionError,
 )
+from persist_core.ids import MAX_ID_LENGTH
 from persist_core.model import ContainerState
 from persist_core.testing.remote import snapshot
 from persist_core.testing.samples import (
@@ -35,7 +36,7 @@ BAD_IDS: tuple[object, ...] = (
     ".",
     "",
     ".hidden",
-    "a" * 129,
+    "a" * (MAX_ID_LENGTH + 1),
     "a/b",
     "/abs",
     "a\\b",

@@ -1,0 +1,43 @@
+"""The Go oracle: tests/core/go/gojson.go built once per session, to ask what Go's encoding/json does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+GO_SOURCE = Path(__file__).parent / "go" / "gojson.go"
+
+#: ``go_json(mode, lines)``: one answer line per input line (see gojson.go for the modes).
+GoJson = Callable[[str, list[str]], list[str]]
+
+
+@pytest.fixture(scope="session")
+def go_json(tmp_path_factory: pytest.TempPathFactory) -> GoJson:
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("Go is not installed (apt-get install golang-go): Go's behaviour cannot be compared")
+    work = tmp_path_factory.mktemp("go")
+    env = {
+        **os.environ,
+        "HOME": str(work),
+        "GOCACHE": str(work / "cache"),
+        "GOPATH": str(work / "gopath"),
+    }
+    binary = work / "gojson"
+    subprocess.run([go, "build", "-o", str(binary), str(GO_SOURCE)], check=True, env=env, timeout=600)
+
+    def run(mode: str, lines: list[str]) -> list[str]:
+        assert all("\n" not in line for line in lines)
+        result = subprocess.run(
+            [str(binary), mode], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True, timeout=600
+        )
+        answers = result.stdout.split("\n")[:-1]  # not splitlines: Go writes U+0085 and U+001C raw
+        assert len(answers) == len(lines)
+        return answers
+
+    return run
