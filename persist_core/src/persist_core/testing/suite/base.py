@@ -20,10 +20,10 @@ from persist_core.testing.background import PATIENCE, PATIENCE_AFTER_A_HANG, Dri
 from persist_core.testing.capabilities import required_by, skip_reason
 from persist_core.testing.profiles import bounded_shrinking, kit_settings
 from persist_core.testing.promises import Promise, dependencies_of
-from persist_core.testing.remote import Snapshot, snapshot
+from persist_core.testing.remote import StoredBytes, stored_bytes
 
 
-def describe_difference(expected: Snapshot, actual: Snapshot) -> str:
+def describe_difference(expected: StoredBytes, actual: StoredBytes) -> str:
     """Say which record differs, so a failure points at the sandbox or at one container."""
     problems = []
     if actual[0] != expected[0]:
@@ -155,10 +155,10 @@ class ConformanceBase:
 
     # -- comparisons ------------------------------------------------------------------------------
 
-    def assert_stored(self, driver: PersistDriver, expected: Snapshot, sandbox_id: str, after: str) -> None:
+    def assert_stored(self, driver: PersistDriver, expected: StoredBytes, sandbox_id: str, after: str) -> None:
         """``driver.load(sandbox_id)`` must give exactly ``expected`` (the codec's bytes)."""
         try:
-            actual = snapshot(driver, sandbox_id)
+            actual = stored_bytes(driver, sandbox_id)
         except SandboxNotFoundError:
             pytest.fail(f"after {after}, sandbox {sandbox_id!r} should be stored but load() says it is not")
         if actual != expected:

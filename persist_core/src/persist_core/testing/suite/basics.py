@@ -11,7 +11,7 @@ import pytest
 from persist_core.driver import PersistDriver
 from persist_core.errors import SandboxNotFoundError
 from persist_core.testing.promises import Promise, depends_on
-from persist_core.testing.remote import snapshot
+from persist_core.testing.remote import stored_bytes
 from persist_core.testing.samples import small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase
 
@@ -52,7 +52,7 @@ class BasicTests(ConformanceBase):
         with self.keeping(Promise.DESTROY):
             driver.destroy("never-saved")
             driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-            snapshot(driver, "sb")
+            stored_bytes(driver, "sb")
             driver.destroy("sb")
             _expect_not_found(driver, "sb", "destroy('sb')")
             assert driver.sandbox_ids() == [], f"sandbox_ids() is {driver.sandbox_ids()} after destroying 'sb'"

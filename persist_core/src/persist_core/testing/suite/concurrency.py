@@ -7,7 +7,7 @@ import time
 
 from persist_core.driver import PersistDriver
 from persist_core.testing.background import in_background
-from persist_core.testing.remote import increment_under_lock, snapshot
+from persist_core.testing.remote import increment_under_lock, stored_bytes
 from persist_core.testing.samples import small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase, describe_difference
 
@@ -22,9 +22,9 @@ class ConcurrencyTests(ConformanceBase):
         first = (small_sandbox("sb", state="first"), {"a": small_container("first"), "b": small_container("first")})
         second = (small_sandbox("sb", state="second"), {"c": small_container("second")})
         driver.save(*second)
-        expected_second = snapshot(driver, "sb")
+        expected_second = stored_bytes(driver, "sb")
         driver.save(*first)
-        expected_first = snapshot(driver, "sb")
+        expected_first = stored_bytes(driver, "sb")
 
         stop = threading.Event()
         saves = 0
@@ -42,7 +42,7 @@ class ConcurrencyTests(ConformanceBase):
         try:
             while (loads < CONCURRENT_LOADS or saves < CONCURRENT_SAVES) and not writer.done():
                 assert time.monotonic() < deadline, f"only {saves} saves and {loads} loads in {self.patience:g}s"
-                seen = snapshot(driver, "sb")
+                seen = stored_bytes(driver, "sb")
                 loads += 1
                 assert seen in (expected_first, expected_second), (
                     "a load during saves returned a mix of two saves (a save must be one unit for a reader): "

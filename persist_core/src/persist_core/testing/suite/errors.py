@@ -19,7 +19,7 @@ from persist_core.errors import (
 from persist_core.ids import MAX_ID_LENGTH
 from persist_core.model import ContainerState
 from persist_core.testing.promises import depends_on
-from persist_core.testing.remote import snapshot
+from persist_core.testing.remote import stored_bytes
 from persist_core.testing.samples import (
     UNENCODABLE_SANDBOX_EDITS,
     newer_version_record,
@@ -57,7 +57,7 @@ class ErrorTests(ConformanceBase):
     @pytest.mark.parametrize("bad_id", BAD_IDS, ids=_label)
     def test_bad_sandbox_id_is_refused_everywhere(self, driver: PersistDriver, bad_id: str) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         operations: dict[str, Callable[[], object]] = {
             "save": lambda: driver.save(small_sandbox(bad_id), {}),
             "load": lambda: driver.load(bad_id),
@@ -74,7 +74,7 @@ class ErrorTests(ConformanceBase):
     @pytest.mark.parametrize("bad_id", BAD_IDS, ids=_label)
     def test_bad_container_id_is_refused_and_changes_nothing(self, driver: PersistDriver, bad_id: str) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         bad_map = {"c1": small_container("new"), bad_id: small_container("bad")}
         with pytest.raises(InvalidIdError) as raised:
             driver.save(small_sandbox("sb", state="new"), bad_map)
@@ -122,7 +122,7 @@ class ErrorTests(ConformanceBase):
 
     def test_saving_a_newer_persist_version_is_refused(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         newer = small_sandbox("sb", state="newer")
         newer.persist_version = 3
         with pytest.raises(UnsupportedVersionError):

@@ -18,7 +18,7 @@ from persist_core import codec
 from persist_core.driver import PersistDriver
 from persist_core.errors import PersistError, SandboxNotFoundError
 from persist_core.testing.idfamilies import CASE, LONGEST, PREFIXES, PUNCTUATION, IdFamily
-from persist_core.testing.remote import Snapshot, snapshot
+from persist_core.testing.remote import StoredBytes, stored_bytes
 from persist_core.testing.samples import small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase, describe_difference
 
@@ -42,7 +42,7 @@ class _FamilyCheck:
         self.family = family
         self.ids = family.ids
         assert len(self.ids) >= 2, f"the ID rule leaves fewer than two IDs of the {family.name} family: {self.ids}"
-        self.expected: dict[str, Snapshot] = {}
+        self.expected: dict[str, StoredBytes] = {}
 
     def fail(self, problem: str) -> NoReturn:
         pytest.fail(
@@ -69,7 +69,7 @@ class _FamilyCheck:
             self.fail(f"after {after}, sandbox_ids() is {_shorts(listed)}, not {_shorts(sorted(self.expected))}")
         for sandbox_id in self.ids:
             try:
-                actual = snapshot(self.driver, sandbox_id)
+                actual = stored_bytes(self.driver, sandbox_id)
             except SandboxNotFoundError:
                 if sandbox_id in self.expected:
                     self.fail(f"after {after}, load({_short(sandbox_id)}) says the sandbox is not stored")

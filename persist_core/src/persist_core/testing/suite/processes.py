@@ -14,7 +14,7 @@ from persist_core.registry import get_driver
 from persist_core.testing.background import in_background
 from persist_core.testing.capabilities import requires
 from persist_core.testing.promises import depends_on
-from persist_core.testing.remote import RemoteDriver, increment_under_lock, snapshot
+from persist_core.testing.remote import RemoteDriver, increment_under_lock, stored_bytes
 from persist_core.testing.samples import kata_samples, small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase
 from persist_core.testing.suite.locks import GRACE, assert_granted, assert_refused
@@ -88,7 +88,7 @@ class ProcessTests(ConformanceBase):
         sample = max(kata_samples(), key=lambda candidate: len(candidate.containers))
         driver.save(*sample.objects())
         with self.other_process(driver) as other:
-            assert other.snapshot(sample.sandbox_id) == (sample.sandbox, sample.containers)
+            assert other.stored_bytes(sample.sandbox_id) == (sample.sandbox, sample.containers)
             other.save(small_sandbox("from-there"), {"c1": small_container("there")})
             assert driver.sandbox_ids() == sorted([sample.sandbox_id, "from-there"])
             assert driver.load("from-there")[1]["c1"].process.token == "there"
@@ -97,12 +97,12 @@ class ProcessTests(ConformanceBase):
             driver.destroy("from-there")
             assert other.sandbox_ids() == []
             with pytest.raises(SandboxNotFoundError):
-                other.snapshot("from-there")
+                other.stored_bytes("from-there")
 
     @requires(Capability.DURABLE)
     def test_state_survives_reopening_the_store(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        expected = snapshot(driver, "sb")
+        expected = stored_bytes(driver, "sb")
         reopened = get_driver(driver.name, **driver.options)
         assert reopened is not driver
         self.assert_stored(reopened, expected, "sb", f"re-opening with get_driver({driver.name!r}, **options)")

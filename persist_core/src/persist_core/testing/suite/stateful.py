@@ -21,7 +21,7 @@ from persist_core.errors import EncodeError, SandboxNotFoundError, StorageError
 from persist_core.ids import MAX_ID_LENGTH
 from persist_core.model import ContainerState, SandboxState
 from persist_core.testing.profiles import bounded_shrinking
-from persist_core.testing.remote import Snapshot, snapshot
+from persist_core.testing.remote import StoredBytes, stored_bytes
 from persist_core.testing.samples import UNENCODABLE_SANDBOX_EDITS
 from persist_core.testing.strategies import container_states, ids, sandbox_states
 from persist_core.testing.suite.base import ConformanceBase, describe_difference
@@ -51,12 +51,12 @@ class DriverModelMachine(RuleBasedStateMachine):
         self.fault_injection = fault_injection
         for sandbox_id in driver.sandbox_ids():  # each example starts from an empty store
             driver.destroy(sandbox_id)
-        self.model: dict[str, Snapshot] = {}
+        self.model: dict[str, StoredBytes] = {}
 
     def _expect(self, sandbox_id: str, after: str) -> None:
         expected = self.model.get(sandbox_id)
         try:
-            actual = snapshot(self.driver, sandbox_id)
+            actual = stored_bytes(self.driver, sandbox_id)
         except SandboxNotFoundError:
             assert expected is None, f"load({sandbox_id!r}) raised SandboxNotFoundError after {after}"
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from persist_core.driver import PersistDriver
-from persist_core.testing.remote import snapshot
+from persist_core.testing.remote import stored_bytes
 from persist_core.testing.samples import kata_samples, small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase
 
@@ -52,7 +52,7 @@ class StoreTests(ConformanceBase):
     def test_destroy_removes_the_sandbox_and_its_containers(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
         driver.save(small_sandbox("keep"), {"c1": small_container("keep")})
-        kept = snapshot(driver, "keep")
+        kept = stored_bytes(driver, "keep")
         driver.destroy("sb")
         self.assert_absent(driver, "sb", "destroy('sb')")
         self.assert_stored(driver, kept, "keep", "destroying another sandbox")
