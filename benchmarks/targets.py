@@ -79,7 +79,7 @@ TARGETS = (
     Target("fs-tmpfs load, N=100: x read floor", 4.0, True, _floor_ratio(LOAD, 100)),
     Target("fs-tmpfs sandbox_ids: x os.scandir", 1.5, True, _floor_ratio(LIST)),
     Target("fs-tmpfs lock+unlock: x open+flock+close", 3.0, True, _floor_ratio(LOCK)),
-    Target("fs cold start: x import attrs, cattrs, stevedore", 1.3, True, _floor_ratio(COLD)),
+    Target("fs cold start: x import attrs, cattrs, importlib.metadata", 1.3, True, _floor_ratio(COLD)),
     Target("memory save new, N=10: speed-up over fs-tmpfs", 3.0, False, _memory_speedup(SAVE_NEW, 10)),
     Target("memory load, N=10: speed-up over fs-tmpfs", 3.0, False, _memory_speedup(LOAD, 10)),
 )

@@ -160,10 +160,10 @@ def test_unchanged_containers_are_not_encoded_again(monkeypatch: pytest.MonkeyPa
     sandbox = SandboxState(sandbox_container="s")
     containers = {f"c{i}": ContainerState(state=f"s{i}") for i in range(5)}
     driver.save(sandbox, containers)  # first save: everything
-    driver.save(sandbox, containers)  # second save: everything again, and snapshots taken
+    driver.save(sandbox, containers)  # second save: everything again, and copies saved
     assert encoded.count("ContainerState") == 10
     encoded.clear()
-    containers["c2"].process.pid = 42  # changed in place: the snapshot is a copy, so this is seen
+    containers["c2"].process.pid = 42  # changed in place: the saved copy is a copy, so this is seen
     driver.save(sandbox, containers)
     assert encoded == ["ContainerState", "SandboxState"]
     assert codec.loads(driver.stored["s"][1]["c2"], ContainerState).process.pid == 42
@@ -171,7 +171,7 @@ def test_unchanged_containers_are_not_encoded_again(monkeypatch: pytest.MonkeyPa
     driver.save(sandbox, {**containers, "c0": ContainerState(state="s0")})  # equal, not the same object
     assert encoded == ["SandboxState"]
     assert driver.load("s")[1] == containers
-    driver.destroy("s")  # forgets the snapshots
+    driver.destroy("s")  # forgets the saved copies
     encoded.clear()
     driver.save(sandbox, containers)
     assert encoded.count("ContainerState") == 5
@@ -195,7 +195,7 @@ def test_a_failed_save_never_makes_a_later_save_store_stale_bytes() -> None:
     driver.fail = True
     with pytest.raises(RuntimeError):
         driver.save(SandboxState(sandbox_container="s"), {"c": state})
-    state.state = "a"  # back to what is stored and snapshotted
+    state.state = "a"  # back to what is stored and saved as a copy
     driver.save(SandboxState(sandbox_container="s"), {"c": state})
     assert driver.load("s")[1]["c"].state == "a"
     state.state = "b"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -228,3 +229,64 @@ def test_every_error_is_a_persist_error() -> None:
     classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if c.__module__ == errors.__name__]
     assert len(classes) >= 10
     assert all(issubclass(c, PersistError) for c in classes)
+
+
+def test_a_plugin_installed_after_the_first_scan_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runtime that lists drivers, then has a plugin installed into its site directory, finds it next time."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    assert "tp-late" not in available_drivers()
+    with pytest.raises(DriverNotFoundError):
+        get_driver("tp-late")
+    _plugin_dist(
+        site,
+        "persist-late",
+        {"tp-late": "tp_late:LateDriver"},
+        {"tp_late": "from persist_memory import MemoryDriver\nclass LateDriver(MemoryDriver):\n    name = 'tp-late'\n"},
+    )
+    later = site.stat().st_mtime + 2  # an install happens later than the scan: the directory's time moves on
+    os.utime(site, (later, later))
+    assert "tp-late" in available_drivers()
+    assert type(get_driver("tp-late")).__name__ == "LateDriver"
+
+
+def test_a_failed_import_names_the_entry_point_and_its_distribution(third_party: Path) -> None:
+    with pytest.raises(DriverLoadError) as missing:
+        get_driver("tp-missing")
+    assert str(missing.value) == (
+        "persist driver 'tp-missing' failed to import (tp_not_installed:Driver, from persist-thirdparty 1.0): "
+        "No module named 'tp_not_installed'"
+    )
+
+
+def test_a_plugin_whose_import_raises_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _plugin_dist(
+        tmp_path,
+        "persist-explodes",
+        {"tp-explodes": "tp_explodes:Driver"},
+        {"tp_explodes": "raise OSError('no /dev/kvm')"},
+    )
+    monkeypatch.syspath_prepend(str(root))
+    with pytest.raises(DriverLoadError, match=r"'tp-explodes' failed to import .*: no /dev/kvm$") as info:
+        get_driver("tp-explodes")
+    assert isinstance(info.value.__cause__, OSError)
+    assert "tp-explodes" in available_drivers()
+    assert isinstance(get_driver("memory"), MemoryDriver)
+
+
+def test_two_distributions_providing_one_name_are_refused_naming_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for dist in ("persist-one", "persist-two"):
+        module = dist.replace("-", "_")
+        _plugin_dist(tmp_path / dist, dist, {"tp-twice": f"{module}:Driver"}, {module: "Driver = None\n"})
+        monkeypatch.syspath_prepend(str(tmp_path / dist))
+    with pytest.raises(DriverLoadError) as info:
+        get_driver("tp-twice")
+    message = str(info.value)
+    assert message.startswith("more than one installed distribution provides persist driver 'tp-twice': ")
+    assert (
+        "persist_one:Driver, from persist-one 1.0" in message and "persist_two:Driver, from persist-two 1.0" in message
+    )
+    assert "persist_one" not in sys.modules and "persist_two" not in sys.modules  # neither was imported

@@ -46,7 +46,7 @@ def test_a_refusal_does_not_depend_on_history(make_driver: Any, field: str, valu
     """A value equal to the one saved, of a type Go could not have written, is refused on every save."""
     driver = make_driver()
     state = container(state="running", pid=1)
-    for _ in range(3):  # snapshots are taken from a sandbox's second save on
+    for _ in range(3):  # copies are saved from a sandbox's second save on
         driver.save(sandbox(SID), {"c": state})
     before = _stored(driver)
     if field == "pid":

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -187,7 +186,3 @@ class RuntimeMachine(RuleBasedStateMachine):
 def _encoded(loaded: tuple[Any, dict[str, Any]]) -> Encoded:
     box, containers = loaded
     return codec.dumps(box), {cid: codec.dumps(state) for cid, state in containers.items()}
-
-
-def copy_states(states: dict[str, Any]) -> dict[str, Any]:
-    return {cid: attrs.evolve(state) for cid, state in states.items()}

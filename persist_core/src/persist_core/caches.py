@@ -1,9 +1,9 @@
 """The core's two caches, one pair per driver instance: they save work, never change a result.
 
 - :class:`EncodedContainers` skips encoding a container that is, type for type and value for value, the
-  exact copy (*snapshot*) of one this driver encoded for the same sandbox before: its bytes are reused.
-  The snapshot is copied *before* encoding and the copy is what gets encoded, so the bytes are always the
-  encoding of the snapshot, whatever the caller's threads do to their object meanwhile. The comparison is
+  *saved copy* (an exact copy) of one this driver encoded for the same sandbox before: its bytes are reused.
+  The saved copy is made *before* encoding and the copy is what gets encoded, so the bytes are always the
+  encoding of the saved copy, whatever the caller's threads do to their object meanwhile. The comparison is
   type-exact (``codec.exact``), so a value the codec refuses never matches one it accepted.
 - :class:`DecodedRecords` hands out an exact copy of what the same bytes decoded to before, instead of
   decoding again. Bytes are admitted on their second sight, so a load of state never seen pays no copy.
@@ -35,7 +35,8 @@ _ENTRY_OVERHEAD = 64
 _exact = Exact()
 _SEEN = object()
 
-Snapshot = tuple[ContainerState, bytes]
+#: A container as this driver last encoded it for a sandbox (an exact copy) and the bytes it encoded to.
+SavedCopy = tuple[ContainerState, bytes]
 
 
 def check_cache_bytes(value: object) -> int:
@@ -48,15 +49,15 @@ def check_cache_bytes(value: object) -> int:
 
 
 class EncodedContainers:
-    """Sandbox ID to {container ID: (snapshot, bytes)}; an empty map marks a sandbox saved once."""
+    """Sandbox ID to {container ID: (saved copy, bytes)}; an empty map marks a sandbox saved once."""
 
     def __init__(self, max_bytes: int) -> None:
-        self._sandboxes: BoundedLRU[str, dict[str, Snapshot]] = BoundedLRU(max_bytes)
+        self._sandboxes: BoundedLRU[str, dict[str, SavedCopy]] = BoundedLRU(max_bytes)
 
     def encode(self, sandbox_id: str, containers: Mapping[str, ContainerState]) -> dict[str, bytes]:
-        """``codec.dumps`` of every container, reusing the bytes of exact snapshots.
+        """``codec.dumps`` of every container, reusing the bytes of exact saved copies.
 
-        Snapshots are taken from a sandbox's second save on: a sandbox saved once is often never saved
+        Copies are saved from a sandbox's second save on: a sandbox saved once is often never saved
         again, and its first save should not pay for copies.
         """
         previous = self._sandboxes.get(sandbox_id) if self._sandboxes.max_size else None
@@ -67,29 +68,29 @@ class EncodedContainers:
             if self._sandboxes.max_size:
                 self._sandboxes.put(sandbox_id, {}, _ENTRY_OVERHEAD)
             return documents
-        snapshots: dict[str, Snapshot] = {}
+        saved: dict[str, SavedCopy] = {}
         for container_id, state in containers.items():
             known = previous.get(container_id)
             if known is not None and _exact.same(known[0], state):
                 documents[container_id] = known[1]
-                snapshots[container_id] = known
+                saved[container_id] = known
                 continue
             try:
-                snapshot = _exact.copy(state)
+                copied = _exact.copy(state)
             except NotExact:  # a type the codec may refuse or convert: encode the object itself, keep nothing
                 documents[container_id] = codec.dumps(state)
                 continue
-            data = documents[container_id] = codec.dumps(snapshot)
-            snapshots[container_id] = (snapshot, data)
-        self._sandboxes.put(sandbox_id, snapshots, _snapshots_size(snapshots))
+            data = documents[container_id] = codec.dumps(copied)
+            saved[container_id] = (copied, data)
+        self._sandboxes.put(sandbox_id, saved, _saved_size(saved))
         return documents
 
     def forget(self, sandbox_id: str) -> None:
         self._sandboxes.pop(sandbox_id)
 
 
-def _snapshots_size(snapshots: dict[str, Snapshot]) -> int:
-    return _ENTRY_OVERHEAD + sum(len(data) for _, data in snapshots.values())
+def _saved_size(saved: dict[str, SavedCopy]) -> int:
+    return _ENTRY_OVERHEAD + sum(len(data) for _, data in saved.values())
 
 
 class DecodedRecords:

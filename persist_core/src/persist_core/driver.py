@@ -106,7 +106,9 @@ class Lock:
         release = self._release
         if release is None:
             return self._lost_at_release
-        return isinstance(release, LossReporting) and bool(release.lost)
+        # getattr, not isinstance(release, LossReporting): a runtime-checkable Protocol check costs more than
+        # the whole of an fs lock and unlock, and only backends whose locks expire have the attribute
+        return bool(getattr(release, "lost", False))
 
     def __enter__(self) -> Lock:
         self.acquire()

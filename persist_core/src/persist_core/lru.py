@@ -8,6 +8,7 @@ a lock held by a parent's thread at the fork can never deadlock it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -34,12 +35,15 @@ class BoundedLRU(Generic[K, V]):
         _instances.add(self)  # type: ignore[arg-type]
 
     def get(self, key: K) -> V | None:
-        with self._guard:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
+        # No guard: OrderedDict's get and move_to_end are each one step under the GIL, and the sizes that
+        # the guard protects are only changed by put and pop. An entry evicted in between is still returned
+        # (it was valid when looked up).
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        with contextlib.suppress(KeyError):
             self._entries.move_to_end(key)
-            return entry[0]
+        return entry[0]
 
     def put(self, key: K, value: V, size: int) -> None:
         """Keep ``value``, charged ``size`` (an entry larger than the whole cache is not kept)."""

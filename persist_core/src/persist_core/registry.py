@@ -1,9 +1,9 @@
 """Finding drivers: in-process registrations first, then the ``persist.drivers`` entry points.
 
-Plugins are loaded with stevedore by name, so asking for one driver never imports another, and one
-broken plugin cannot break listing or loading the rest. Opening a driver scans the entry points once,
-through stevedore (whose scan is cached on disk); only listing and the not-found message read them
-with ``importlib.metadata``.
+Entry points are read with ``importlib.metadata``, for listing and loading alike: listing imports no
+plugin, asking for one driver imports only that plugin, and a broken plugin fails alone. Each lookup
+reads the entry points afresh (importlib.metadata caches each ``sys.path`` directory's listing until the
+directory changes), so a plugin installed while the process runs is found by the next lookup.
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ import difflib
 import inspect
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from persist_core.driver import PersistDriver
 from persist_core.errors import DriverLoadError, DriverNotFoundError, InvalidArgumentError, PersistError
 from persist_core.redaction import redact_options, redact_text, secret_values
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "persist.drivers"
 DEFAULT_DRIVER_ENV = "PERSIST_DRIVER"
@@ -45,11 +49,20 @@ def unregister_driver(name: str) -> None:
     _registered.pop(name, None)
 
 
-def _installed_names() -> set[str]:
-    from importlib.metadata import entry_points  # only listing needs it; stevedore does its own lookup
+def _entry_points(name: str | None = None) -> list[EntryPoint]:
+    """Every distribution's ``persist.drivers`` entry points (named ``name``), without importing any plugin.
 
-    # Reading entry-point metadata imports nothing from the plugins themselves.
-    return {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    Each distribution is read, rather than ``importlib.metadata.entry_points()`` taken, because that one
+    keeps only the first of two distributions that use one name, and such a clash must be refused.
+    """
+    from importlib.metadata import distributions  # imported on first use: in-process drivers do without
+
+    found = [ep for dist in distributions() for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP)]
+    return found if name is None else [ep for ep in found if ep.name == name]
+
+
+def _installed_names() -> set[str]:
+    return {entry_point.name for entry_point in _entry_points()}
 
 
 def available_drivers() -> list[str]:
@@ -124,36 +137,37 @@ def _construct(name: str, factory: DriverFactory, options: dict[str, Any]) -> Pe
     return driver
 
 
+def _provider(entry_point: EntryPoint) -> str:
+    dist = entry_point.dist
+    return f"{entry_point.value}, from {dist.name} {dist.version}" if dist is not None else entry_point.value
+
+
+def _distinct(entry_points: list[EntryPoint]) -> list[EntryPoint]:
+    """One entry point per distribution: one found twice on ``sys.path`` counts once, the first, as Python does."""
+    if len(entry_points) < 2:  # the usual case reads no distribution's metadata
+        return entry_points
+    by_distribution: dict[str, EntryPoint] = {}
+    for entry_point in entry_points:
+        dist = entry_point.dist
+        key = re.sub(r"[-_.]+", "-", dist.name).lower() if dist is not None else entry_point.value
+        by_distribution.setdefault(key, entry_point)
+    return list(by_distribution.values())
+
+
 def _load_plugin(name: str) -> DriverFactory:
-    from stevedore import DriverManager  # imported on first use: it is not needed to name drivers
-    from stevedore.exception import MultipleMatches, NoMatches
-    from stevedore.extension import ExtensionManager
-
-    # stevedore remembers a group's entry points for the life of the process; forget them so that it
-    # agrees with available_drivers() about plugins that appeared on sys.path since (its own cache of
-    # the scan, keyed by sys.path and file times, keeps this cheap).
-    ExtensionManager.ENTRY_POINT_CACHE.pop(ENTRY_POINT_GROUP, None)
-
-    failures: list[BaseException] = []
-
-    def on_failure(_manager: object, entry_point: object, exc: BaseException) -> None:
-        _log.debug("persist driver %r failed to load", name, exc_info=exc)
-        failures.append(exc)
-
+    """Import the one plugin installed as ``name``; any failure to import it is a DriverLoadError."""
+    matches = _distinct(_entry_points(name=name))
+    if not matches:
+        raise _not_found(name)
+    if len(matches) > 1:
+        providers = "; ".join(map(_provider, matches))
+        raise DriverLoadError(f"more than one installed distribution provides persist driver {name!r}: {providers}")
+    (entry_point,) = matches
     try:
-        manager: Any = DriverManager(
-            namespace=ENTRY_POINT_GROUP,
-            name=name,
-            invoke_on_load=False,
-            on_load_failure_callback=on_failure,
-        )
-    except NoMatches:
-        if failures:
-            raise DriverLoadError(f"persist driver {name!r} failed to import: {failures[0]}") from failures[0]
-        raise _not_found(name) from None
-    except MultipleMatches as exc:
-        raise DriverLoadError(f"more than one installed distribution provides persist driver {name!r}") from exc
-    factory: DriverFactory = manager.driver
+        factory: DriverFactory = entry_point.load()
+    except Exception as exc:  # whatever the plugin's import raises, it breaks only this driver
+        _log.debug("persist driver %r failed to load", name, exc_info=exc)
+        raise DriverLoadError(f"persist driver {name!r} failed to import ({_provider(entry_point)}): {exc}") from exc
     return factory
 
 

@@ -78,7 +78,7 @@ class EtcdDriver(PersistDriver):
         self._use_cache_bytes(self._options.cache_bytes)  # the core's caches
         # What this driver last saw stored, per sandbox: saves the read before a save. Charged by the
         # memory it takes (Stored.footprint), within the same cache_bytes.
-        self._snapshots: BoundedLRU[str, Stored] = BoundedLRU(self._options.cache_bytes)
+        self._last_seen: BoundedLRU[str, Stored] = BoundedLRU(self._options.cache_bytes)
         self._held: dict[str, list[HeldLock]] = {}
         self._guard = threading.Lock()
         self._faults = FaultInjection()
@@ -102,16 +102,16 @@ class EtcdDriver(PersistDriver):
     def _location(self, key: str) -> str:
         return f"etcd key {key} at {','.join(self._options.endpoints)}"
 
-    # -- snapshots: what this driver last saw stored; every save's compares check it in etcd -------
+    # -- last seen: what this driver last saw stored; every save's compares check it in etcd -------
 
     def _remember(self, sandbox_id: str, stored: Stored | None) -> None:
         if stored is None or not stored.sandbox_revision:
-            self._snapshots.pop(sandbox_id)
+            self._last_seen.pop(sandbox_id)
         else:
-            self._snapshots.put(sandbox_id, stored, stored.footprint())
+            self._last_seen.put(sandbox_id, stored, stored.footprint())
 
     def _remembered(self, sandbox_id: str) -> Stored | None:
-        return self._snapshots.get(sandbox_id)
+        return self._last_seen.get(sandbox_id)
 
     def _fences(self, sandbox_id: str) -> list[HeldLock]:
         with self._guard:

@@ -18,7 +18,6 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
 
 from persist_core.errors import StorageError
 from persist_fs import fsops
@@ -193,24 +192,6 @@ class Dirs:
                 return names
             with os.scandir(fd) as entries:
                 return [entry.name for entry in entries if entry.is_dir(follow_symlinks=False) or entry.is_symlink()]
-        finally:
-            os.close(fd)
-
-    @contextlib.contextmanager
-    def scan_sbs(self) -> Iterator[Iterable[os.DirEntry[str]]]:
-        """The entries of sbs (none if it does not exist), read through O_NOFOLLOW like everything else."""
-        try:
-            fd = os.open(self.sbs_path, fsops.O_DIR)
-        except FileNotFoundError:
-            yield ()
-            return
-        except OSError as exc:
-            if exc.errno in fsops.NOT_A_DIRECTORY:
-                raise not_a_directory(self.sbs_path) from exc
-            raise
-        try:
-            with os.scandir(fd) as entries:
-                yield entries
         finally:
             os.close(fd)
 

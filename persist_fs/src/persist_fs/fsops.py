@@ -303,22 +303,6 @@ def write_new_file(name: str, data: bytes, dir_fd: int, *, sync: bool = True) ->
     return st
 
 
-def create_empty(name: str, dir_fd: int) -> tuple[int, os.stat_result]:
-    """``write_new_file`` of nothing, unsynced, left open (write-only; nothing is ever written to it)."""
-    try:
-        fd = os.open(name, O_CREATE, FILE_MODE, dir_fd=dir_fd)
-    except FileExistsError:
-        os.unlink(name, dir_fd=dir_fd)
-        fd = os.open(name, O_CREATE, FILE_MODE, dir_fd=dir_fd)
-    try:
-        st = os.fstat(fd)
-        fix_mode(fd, FILE_MODE, st)
-    except BaseException:
-        close_quietly(fd)
-        raise
-    return fd, st
-
-
 def remove_dir_unlinking_first(
     name: str, dir_fd: int, first: str, missing_ok: tuple[type[OSError], ...] = (FileNotFoundError,)
 ) -> None:

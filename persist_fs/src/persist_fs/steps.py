@@ -194,26 +194,45 @@ def settle(dir_fd: int, sandbox_id: str, path: str) -> Listing:
 
 def tidy(dir_fd: int, path: str, *, dry_run: bool) -> list[str]:
     """What killed writers left in sbs/<sid> (the caller holds the writers' lock); removed unless ``dry_run``."""
-    found = []
+    found: list[str] = []
     listing = scan(dir_fd)
-    plan = None
-    if JOURNAL in listing.hidden:
-        if _is_regular(JOURNAL, dir_fd):
-            plan = read_plan(dir_fd, path)
-        else:  # a FIFO, device, directory or symlink: never ours, and nothing a reader can use
-            found.append(f"journal that is not a regular file: {os.path.join(path, JOURNAL)}")
-            if not dry_run:
-                fsops.remove_entry(JOURNAL, dir_fd)
+    plan = _journal_plan(dir_fd, path, listing, found, dry_run=dry_run)
     pending: set[str] = set()
     if plan is not None:
         found.append(f"interrupted commit, readers see its new state: {os.path.join(path, JOURNAL)}")
         if dry_run:
-            pending = {container_tmp(cid) for cid in plan.writes} | set(plan.writes)
-            if plan.sandbox:
-                pending.add(SANDBOX_TMP)
+            pending = _names_to_roll_forward(plan)
         else:
             roll_forward(dir_fd, plan)
             listing = scan(dir_fd)
+    found += _leftovers(dir_fd, path, listing, pending, dry_run=dry_run)
+    return found
+
+
+def _journal_plan(dir_fd: int, path: str, listing: Listing, found: list[str], *, dry_run: bool) -> journal.Plan | None:
+    """The interrupted commit the journal describes, if any; a journal that is not a regular file goes."""
+    if JOURNAL not in listing.hidden:
+        return None
+    if _is_regular(JOURNAL, dir_fd):
+        return read_plan(dir_fd, path)
+    # A FIFO, device, directory or symlink: never ours, and nothing a reader can use.
+    found.append(f"journal that is not a regular file: {os.path.join(path, JOURNAL)}")
+    if not dry_run:
+        fsops.remove_entry(JOURNAL, dir_fd)
+    return None
+
+
+def _names_to_roll_forward(plan: journal.Plan) -> set[str]:
+    """The entries a roll-forward of ``plan`` still needs: not leftovers, even though they look like them."""
+    pending = {container_tmp(cid) for cid in plan.writes} | set(plan.writes)
+    if plan.sandbox:
+        pending.add(SANDBOX_TMP)
+    return pending
+
+
+def _leftovers(dir_fd: int, path: str, listing: Listing, pending: set[str], *, dry_run: bool) -> list[str]:
+    """Temporaries of killed saves and container directories without a record, outside ``pending``."""
+    found = []
     for name in sorted(listing.hidden):
         if is_our_temporary(name) and name not in pending:
             found.append(f"temporary file of a killed save: {os.path.join(path, name)}")

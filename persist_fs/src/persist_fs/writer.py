@@ -244,17 +244,9 @@ class Writer:
     ) -> bool:
         """Whether the file holds ``data`` now: from a trusted reading of it (known.py), else by reading it."""
         relative = PERSIST_FILE if key is None else f"{key}/{PERSIST_FILE}"
-        try:
-            st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
-        except (FileNotFoundError, NotADirectoryError):
+        st = self._replaceable_file(dir_fd, sandbox_id, relative)
+        if st is None:
             return False
-        if stat.S_ISLNK(st.st_mode):
-            return False  # the rename replaces the symlink itself
-        if not stat.S_ISREG(st.st_mode):
-            raise StorageError(
-                f"cannot save sandbox {sandbox_id!r}: {os.path.join(self._dirs.sbs_path, sandbox_id, relative)} is "
-                "not a regular file; remove it or destroy the sandbox"
-            )
         entry = known.get(key)
         if entry is not None:
             if entry.data != data:
@@ -270,6 +262,24 @@ class Writer:
         if self._known.enabled:
             known[key] = read_entry(current, st, stamp)
         return current == data
+
+    def _replaceable_file(self, dir_fd: int, sandbox_id: str, relative: str) -> os.stat_result | None:
+        """The regular file a save would replace, or None when there is none to compare (absent, a symlink).
+
+        Anything else at that name (a directory, a FIFO) is refused: the rename would fail or lose it.
+        """
+        try:
+            st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return None  # the rename replaces the symlink itself
+        if not stat.S_ISREG(st.st_mode):
+            raise StorageError(
+                f"cannot save sandbox {sandbox_id!r}: {os.path.join(self._dirs.sbs_path, sandbox_id, relative)} is "
+                "not a regular file; remove it or destroy the sandbox"
+            )
+        return st
 
     def _commit_one(self, dir_fd: int, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes]) -> None:
         """A single visible change is atomic by itself: one rename (or unlink), no journal needed."""

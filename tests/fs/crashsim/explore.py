@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from crashsim.model import FILE, Tree, replay
-from crashsim.trace import ENTRY_OPS, Returned, Sync, Trace, Truncate, Write, describe, directories_of
+from crashsim.trace import ENTRY_OPS, Op, Returned, Sync, Trace, Truncate, Write, describe, directories_of
 
 MAX_TEARS = 4  # torn variants of one write at most (half, and points after a newline)
 
@@ -118,12 +118,7 @@ def explore(trace: Trace, *, limit: int, samples: int, seed: int = 16) -> tuple[
     """The counts per point of the trace, and the crash states (built lazily, in trace order)."""
     ops = trace.ops
     entry = [i for i, op in enumerate(ops) if isinstance(op, ENTRY_OPS)]
-    made_durable_at = {}  # entry op -> index of the first fsync of one of its directories after it
-    for i in entry:
-        dirs = directories_of(ops[i])  # type: ignore[arg-type]
-        made_durable_at[i] = next(
-            (j for j in range(i + 1, len(ops)) if isinstance(ops[j], Sync) and ops[j].node in dirs), len(ops) + 1
-        )
+    made_durable_at = _made_durable_at(ops, entry)
     histories: dict[int, list[Write | Truncate | Sync]] = {}
     points: list[tuple[int, list[int], list[int], dict[int, list[tuple[str, bytes]]]]] = []
     exploration = Exploration()
@@ -142,24 +137,15 @@ def explore(trace: Trace, *, limit: int, samples: int, seed: int = 16) -> tuple[
         exploration.points.append(PointCount(k, states, explored))
         points.append((k, durable, optional, options))
 
-    def returned_by(k: int) -> int:
-        """Calls returned at point ``k``: a point just before a return holds the same states as after it."""
-        while k < len(ops) and isinstance(ops[k], Returned):
-            k += 1
-        return sum(isinstance(op, Returned) for op in ops[:k])
-
     def generate() -> Iterator[CrashState]:
         for (k, durable, optional, options), point in zip(points, exploration.points, strict=True):
             nodes = sorted(options)
             sizes = [len(options[node]) for node in nodes]
             count = point.explored
-            returned = returned_by(k)
-            if count == point.states:
-                combos: Iterator[tuple[int, tuple[int, ...]]] = itertools.product(
-                    range(2 ** len(optional)), itertools.product(*(range(size) for size in sizes))
-                )
-            else:
-                combos = iter(_sample(random.Random(seed * 1_000_003 + k), len(optional), sizes, count))
+            returned = _returned_by(ops, k)
+            combos = _combinations(
+                len(optional), sizes, count, exhaustive=count == point.states, seed=seed * 1_000_003 + k
+            )
             fixed = {node: choices[0][1] for node, choices in options.items() if len(choices) == 1}
             for kept_bits, picks in combos:
                 kept = set(durable)
@@ -176,6 +162,33 @@ def explore(trace: Trace, *, limit: int, samples: int, seed: int = 16) -> tuple[
                 yield CrashState(k, returned, lost, tuple(labels), replay(trace.before, ops[:k], kept, contents))
 
     return exploration, generate()
+
+
+def _made_durable_at(ops: list[Op], entry: list[int]) -> dict[int, int]:
+    """Entry op -> index of the first fsync of one of its directories after it (past the end if none)."""
+    made_durable_at = {}
+    for i in entry:
+        dirs = directories_of(ops[i])  # type: ignore[arg-type]
+        made_durable_at[i] = next(
+            (j for j in range(i + 1, len(ops)) if isinstance(ops[j], Sync) and ops[j].node in dirs), len(ops) + 1
+        )
+    return made_durable_at
+
+
+def _returned_by(ops: list[Op], k: int) -> int:
+    """Calls returned at point ``k``: a point just before a return holds the same states as after it."""
+    while k < len(ops) and isinstance(ops[k], Returned):
+        k += 1
+    return sum(isinstance(op, Returned) for op in ops[:k])
+
+
+def _combinations(
+    bits: int, sizes: list[int], count: int, *, exhaustive: bool, seed: int
+) -> Iterator[tuple[int, tuple[int, ...]]]:
+    """(kept entry ops as bits, one pick per file): every combination, or ``count`` sampled ones."""
+    if exhaustive:
+        return itertools.product(range(2**bits), itertools.product(*(range(size) for size in sizes)))
+    return iter(_sample(random.Random(seed), bits, sizes, count))
 
 
 def _sample(rng: random.Random, bits: int, sizes: list[int], count: int) -> list[tuple[int, tuple[int, ...]]]:

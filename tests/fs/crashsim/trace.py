@@ -154,6 +154,7 @@ class Recorder:
         self.before, self._ids = snapshot(self.base)
         self._next = max(self.before.kinds, default=0) + 1
         self.ops: list[Op] = []
+        self._real: dict[str, Any] = {}  # the os functions that recording() replaced
 
     @property
     def trace(self) -> Trace:
@@ -221,144 +222,147 @@ class Recorder:
             return False
         return True
 
-    # -- the replacements -------------------------------------------------------------------------
+    # -- the replacements: each calls the real os function (self._real) and records what it did ---
 
-    def _wrappers(self, real: dict[str, Any]) -> dict[str, Any]:
-        def open_(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
-            where = self._parent(path, dir_fd) if flags & (os.O_CREAT | os.O_TRUNC) else None
-            existed = where is not None and self._exists(path, dir_fd)
-            fd: int = real["open"](path, flags, mode, dir_fd=dir_fd)
-            if where is not None:
-                parent, name, shown = where
-                st = os.fstat(fd)
-                if flags & os.O_CREAT and not existed:
-                    self.ops.append(Create(parent, name, self._new_node(st), shown))
-                elif flags & os.O_TRUNC and stat.S_ISREG(st.st_mode) and (node := self._node(st)) is not None:
-                    self.ops.append(Truncate(node, 0, shown))
-            return fd
+    def _open(self, path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+        where = self._parent(path, dir_fd) if flags & (os.O_CREAT | os.O_TRUNC) else None
+        existed = where is not None and self._exists(path, dir_fd)
+        fd: int = self._real["open"](path, flags, mode, dir_fd=dir_fd)
+        if where is not None:
+            parent, name, shown = where
+            st = os.fstat(fd)
+            if flags & os.O_CREAT and not existed:
+                self.ops.append(Create(parent, name, self._new_node(st), shown))
+            elif flags & os.O_TRUNC and stat.S_ISREG(st.st_mode) and (node := self._node(st)) is not None:
+                self.ops.append(Truncate(node, 0, shown))
+        return fd
 
-        def write(fd: int, data: Any) -> int:
-            node = self._fd_node(fd)
-            if node is None:
-                return int(real["write"](fd, data))
-            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
-                offset = os.fstat(fd).st_size
-            else:
-                offset = os.lseek(fd, 0, os.SEEK_CUR)
-            written = int(real["write"](fd, data))
+    def _write(self, fd: int, data: Any) -> int:
+        node = self._fd_node(fd)
+        if node is None:
+            return int(self._real["write"](fd, data))
+        appending = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND
+        offset = os.fstat(fd).st_size if appending else os.lseek(fd, 0, os.SEEK_CUR)
+        written = int(self._real["write"](fd, data))
+        self.ops.append(Write(node, offset, bytes(memoryview(data)[:written]), self._fd_path(fd)))
+        return written
+
+    def _pwrite(self, fd: int, data: Any, offset: int) -> int:
+        written = int(self._real["pwrite"](fd, data, offset))
+        node = self._fd_node(fd)
+        if node is not None:
             self.ops.append(Write(node, offset, bytes(memoryview(data)[:written]), self._fd_path(fd)))
-            return written
+        return written
 
-        def pwrite(fd: int, data: Any, offset: int) -> int:
-            written = int(real["pwrite"](fd, data, offset))
+    def _writev(self, fd: int, buffers: Any) -> int:
+        buffers = [bytes(buffer) for buffer in buffers]
+        return (
+            self._write(fd, b"".join(buffers))
+            if self._fd_node(fd) is not None
+            else int(self._real["writev"](fd, buffers))
+        )
+
+    def _ftruncate(self, fd: int, length: int) -> None:
+        self._real["ftruncate"](fd, length)
+        node = self._fd_node(fd)
+        if node is not None:
+            self.ops.append(Truncate(node, length, self._fd_path(fd)))
+
+    def _sync(self, name: str) -> Any:
+        def call(fd: Any) -> None:
+            self._real[name](fd)
             node = self._fd_node(fd)
             if node is not None:
-                self.ops.append(Write(node, offset, bytes(memoryview(data)[:written]), self._fd_path(fd)))
-            return written
+                number = fd if isinstance(fd, int) else fd.fileno()
+                self.ops.append(Sync(node, self._fd_path(number), data_only=name == "fdatasync"))
 
-        def writev(fd: int, buffers: Any) -> int:
-            buffers = [bytes(buffer) for buffer in buffers]
-            return write(fd, b"".join(buffers)) if self._fd_node(fd) is not None else int(real["writev"](fd, buffers))
+        return call
 
-        def ftruncate(fd: int, length: int) -> None:
-            real["ftruncate"](fd, length)
-            node = self._fd_node(fd)
-            if node is not None:
-                self.ops.append(Truncate(node, length, self._fd_path(fd)))
+    def _mkdir(self, path: Any, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
+        where = self._parent(path, dir_fd)
+        self._real["mkdir"](path, mode, dir_fd=dir_fd)
+        if where is not None:
+            parent, name, shown = where
+            st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
+            self.ops.append(Mkdir(parent, name, self._new_node(st), shown))
 
-        def sync(name: str) -> Any:
-            def call(fd: Any) -> None:
-                real[name](fd)
-                node = self._fd_node(fd)
-                if node is not None:
-                    number = fd if isinstance(fd, int) else fd.fileno()
-                    self.ops.append(Sync(node, self._fd_path(number), data_only=name == "fdatasync"))
-
-            return call
-
-        def mkdir(path: Any, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
+    def _removal(self, name: str, kind: type[Unlink] | type[Rmdir]) -> Any:
+        def call(path: Any, *, dir_fd: int | None = None) -> None:
             where = self._parent(path, dir_fd)
-            real["mkdir"](path, mode, dir_fd=dir_fd)
-            if where is not None:
-                parent, name, shown = where
-                st = os.stat(path, dir_fd=dir_fd, follow_symlinks=False)
-                self.ops.append(Mkdir(parent, name, self._new_node(st), shown))
+            node = self._entry(path, dir_fd) if where is not None and self._exists(path, dir_fd) else None
+            self._real[name](path, dir_fd=dir_fd)
+            if where is not None and node is not None:
+                parent, entry, shown = where
+                self.ops.append(kind(parent, entry, node, shown))
 
-        def removal(name: str, kind: type[Unlink] | type[Rmdir]) -> Any:
-            def call(path: Any, *, dir_fd: int | None = None) -> None:
-                where = self._parent(path, dir_fd)
-                node = self._entry(path, dir_fd) if where is not None and self._exists(path, dir_fd) else None
-                real[name](path, dir_fd=dir_fd)
-                if where is not None and node is not None:
-                    parent, entry, shown = where
-                    self.ops.append(kind(parent, entry, node, shown))
+        return call
 
-            return call
-
-        def rename(name: str) -> Any:
-            def call(src: Any, dst: Any, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> None:
-                source = self._parent(src, src_dir_fd)
-                target = self._parent(dst, dst_dir_fd)
-                node = self._entry(src, src_dir_fd) if source is not None and self._exists(src, src_dir_fd) else None
-                real[name](src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
-                if (source is None) != (target is None):
-                    raise AssertionError(f"crashsim: a rename into or out of the recorded tree: {src} -> {dst}")
-                if source is not None and target is not None and node is not None:
-                    shown = f"{source[2]} -> {target[2]}"
-                    self.ops.append(Rename(source[0], source[1], target[0], target[1], node, shown))
-
-            return call
-
-        def link(
-            src: Any,
-            dst: Any,
-            *,
-            src_dir_fd: int | None = None,
-            dst_dir_fd: int | None = None,
-            follow_symlinks: bool = True,
-        ) -> None:
+    def _rename(self, name: str) -> Any:
+        def call(src: Any, dst: Any, *, src_dir_fd: int | None = None, dst_dir_fd: int | None = None) -> None:
+            source = self._parent(src, src_dir_fd)
             target = self._parent(dst, dst_dir_fd)
-            node = self._entry(src, src_dir_fd) if target is not None else None
-            real["link"](src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd, follow_symlinks=follow_symlinks)
-            if target is not None and node is not None:
-                self.ops.append(Link(target[0], target[1], node, target[2]))
+            node = self._entry(src, src_dir_fd) if source is not None and self._exists(src, src_dir_fd) else None
+            self._real[name](src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+            if (source is None) != (target is None):
+                raise AssertionError(f"crashsim: a rename into or out of the recorded tree: {src} -> {dst}")
+            if source is not None and target is not None and node is not None:
+                shown = f"{source[2]} -> {target[2]}"
+                self.ops.append(Rename(source[0], source[1], target[0], target[1], node, shown))
 
-        def truncate(path: Any, length: int) -> None:
-            if isinstance(path, int):
-                ftruncate(path, length)
-                return
-            where = self._parent(path, None)
-            real["truncate"](path, length)
-            if where is not None:
-                self.ops.append(Truncate(self._entry(path, None), length, where[2]))
+        return call
 
+    def _link(
+        self,
+        src: Any,
+        dst: Any,
+        *,
+        src_dir_fd: int | None = None,
+        dst_dir_fd: int | None = None,
+        follow_symlinks: bool = True,
+    ) -> None:
+        target = self._parent(dst, dst_dir_fd)
+        node = self._entry(src, src_dir_fd) if target is not None else None
+        self._real["link"](src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd, follow_symlinks=follow_symlinks)
+        if target is not None and node is not None:
+            self.ops.append(Link(target[0], target[1], node, target[2]))
+
+    def _truncate(self, path: Any, length: int) -> None:
+        if isinstance(path, int):
+            self._ftruncate(path, length)
+            return
+        where = self._parent(path, None)
+        self._real["truncate"](path, length)
+        if where is not None:
+            self.ops.append(Truncate(self._entry(path, None), length, where[2]))
+
+    def _wrappers(self) -> dict[str, Any]:
         return {
-            "open": open_,
-            "write": write,
-            "pwrite": pwrite,
-            "writev": writev,
-            "ftruncate": ftruncate,
-            "truncate": truncate,
-            "fsync": sync("fsync"),
-            "fdatasync": sync("fdatasync"),
-            "mkdir": mkdir,
-            "unlink": removal("unlink", Unlink),
-            "remove": removal("remove", Unlink),
-            "rmdir": removal("rmdir", Rmdir),
-            "rename": rename("rename"),
-            "replace": rename("replace"),
-            "link": link,
+            "open": self._open,
+            "write": self._write,
+            "pwrite": self._pwrite,
+            "writev": self._writev,
+            "ftruncate": self._ftruncate,
+            "truncate": self._truncate,
+            "fsync": self._sync("fsync"),
+            "fdatasync": self._sync("fdatasync"),
+            "mkdir": self._mkdir,
+            "unlink": self._removal("unlink", Unlink),
+            "remove": self._removal("remove", Unlink),
+            "rmdir": self._removal("rmdir", Rmdir),
+            "rename": self._rename("rename"),
+            "replace": self._rename("replace"),
+            "link": self._link,
         }
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[Recorder]:
         names = ("open", "write", "pwrite", "writev", "ftruncate", "truncate", "fsync", "fdatasync", "mkdir", "unlink")
         names += ("remove", "rmdir", "rename", "replace", "link")
-        real = {name: getattr(os, name) for name in names}
-        for name, wrapper in self._wrappers(real).items():
+        self._real = {name: getattr(os, name) for name in names}
+        for name, wrapper in self._wrappers().items():
             setattr(os, name, wrapper)
         try:
             yield self
         finally:
-            for name, original in real.items():
+            for name, original in self._real.items():
                 setattr(os, name, original)

@@ -11,10 +11,10 @@ import argparse
 import os
 
 from persist_core import PersistDriver
+from persist_core.cli.encoded_sandbox import read_encoded_sandbox
 from persist_core.cli.exchange import add_progress, add_resume
 from persist_core.cli.options import AddCommon, describe, merge_options, open_driver, open_existing, parse_option
 from persist_core.cli.remove import add_timeout
-from persist_core.cli.snapshot import read_snapshot
 from persist_core.cli.transfer import write_all
 from persist_core.errors import InvalidArgumentError
 
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = write_all(
         target,
         sandbox_ids,
-        lambda sandbox_id: read_snapshot(source, sandbox_id, where=source_name),
+        lambda sandbox_id: read_encoded_sandbox(source, sandbox_id, where=source_name),
         replace=args.replace,
         skip_existing=args.skip_existing,
         timeout=args.timeout,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from persist_core import ContainerState, SandboxState, check_id, codec
-from persist_core.cli.snapshot import Snapshot
+from persist_core.cli.encoded_sandbox import EncodedSandbox
 from persist_core.errors import CorruptStateError, InvalidIdError, UnsupportedVersionError
 from persist_core.versioning import check_version
 
@@ -37,14 +37,14 @@ def _bare(document: bytes) -> bytes:
     return document.removesuffix(b"\n")
 
 
-def encode_sandbox(snapshot: Snapshot) -> bytes:
+def encode_sandbox(encoded: EncodedSandbox) -> bytes:
     """``{"sandbox": ..., "containers": {...}}`` for one sandbox (also what ``show --json`` prints)."""
-    containers = b",".join(_key(cid) + b":" + _bare(doc) for cid, doc in snapshot.container_documents.items())
-    return b'{"sandbox":' + _bare(snapshot.sandbox_document) + b',"containers":{' + containers + b"}}"
+    containers = b",".join(_key(cid) + b":" + _bare(doc) for cid, doc in encoded.container_documents.items())
+    return b'{"sandbox":' + _bare(encoded.sandbox_document) + b',"containers":{' + containers + b"}}"
 
 
-def encode_export(snapshots: Iterable[Snapshot]) -> bytes:
-    lines = [_key(snapshot.sandbox_id) + b":" + encode_sandbox(snapshot) for snapshot in snapshots]
+def encode_export(encoded_sandboxes: Iterable[EncodedSandbox]) -> bytes:
+    lines = [_key(encoded.sandbox_id) + b":" + encode_sandbox(encoded) for encoded in encoded_sandboxes]
     header = b'{"format":' + _key(FORMAT) + b',"version":' + str(VERSION).encode() + b',"sandboxes":{'
     body = b"\n" + b",\n".join(lines) + b"\n" if lines else b""
     return header + body + b"}}\n"
@@ -92,7 +92,7 @@ def _document_text(value: Any, where: str) -> str:
         raise CorruptStateError(f"{where}: {exc}") from exc
 
 
-def _decode_sandbox(sandbox_id: str, entry: Any, where: str) -> Snapshot:
+def _decode_sandbox(sandbox_id: str, entry: Any, where: str) -> EncodedSandbox:
     if not isinstance(entry, dict) or "sandbox" not in entry:
         raise CorruptStateError(f'{where}: expected {{"sandbox": {{...}}, "containers": {{...}}}}')
     sandbox = codec.loads(_document_text(entry["sandbox"], where), SandboxState, source=where)
@@ -106,12 +106,12 @@ def _decode_sandbox(sandbox_id: str, entry: Any, where: str) -> Snapshot:
         _check_id(container_id, "container", where)
         source = f"{where}, container {container_id!r}"
         containers[container_id] = codec.loads(_document_text(document, source), ContainerState, source=source)
-    return Snapshot.of(sandbox_id, sandbox, containers, where=where)
+    return EncodedSandbox.of(sandbox_id, sandbox, containers, where=where)
 
 
 def decode_export(
     data: bytes, *, source: str, on_sandbox: Callable[[int, int, str], None] | None = None
-) -> list[Snapshot]:
+) -> list[EncodedSandbox]:
     """Every sandbox in an export, fully decoded and checked before anything is written anywhere.
 
     ``on_sandbox(done, total, sandbox_id)`` is called before each sandbox is decoded (for a progress bar).
@@ -137,10 +137,10 @@ def decode_export(
     if not isinstance(sandboxes, dict):
         raise CorruptStateError(f'{source}: "sandboxes" must be an object of sandbox ID to sandbox')
     _refuse_repeated(sandboxes, "sandbox", source)
-    snapshots = []
+    encoded_sandboxes = []
     for done, (sandbox_id, entry) in enumerate(sandboxes.items()):
         if on_sandbox is not None:
             on_sandbox(done, len(sandboxes), sandbox_id)
         _check_id(sandbox_id, "sandbox", source)
-        snapshots.append(_decode_sandbox(sandbox_id, entry, f"{source}: sandbox {sandbox_id!r}"))
-    return snapshots
+        encoded_sandboxes.append(_decode_sandbox(sandbox_id, entry, f"{source}: sandbox {sandbox_id!r}"))
+    return encoded_sandboxes

@@ -9,11 +9,11 @@ import tempfile
 from pathlib import Path
 
 from persist_core.cli import output
+from persist_core.cli.encoded_sandbox import EncodedSandbox, read_encoded_sandbox
 from persist_core.cli.envelope import decode_export, encode_export
 from persist_core.cli.options import AddCommon, describe, open_existing, open_source
 from persist_core.cli.progress import MODES, ProgressBar
 from persist_core.cli.remove import add_timeout
-from persist_core.cli.snapshot import Snapshot, read_snapshot
 from persist_core.cli.transfer import write_all
 from persist_core.errors import EncodeError, InvalidArgumentError, StorageError
 
@@ -91,12 +91,12 @@ def run_export(args: argparse.Namespace) -> int:
     driver = open_existing(args)
     store = describe(driver)
     sandbox_ids = list(dict.fromkeys(args.sandboxes)) or driver.sandbox_ids()
-    snapshots = [read_snapshot(driver, sandbox_id, where=store) for sandbox_id in sandbox_ids]
-    data = encode_export(snapshots)
+    encoded_sandboxes = [read_encoded_sandbox(driver, sandbox_id, where=store) for sandbox_id in sandbox_ids]
+    data = encode_export(encoded_sandboxes)
     # Prove the file imports back to the same bytes before anyone relies on it.
     read_back = decode_export(data, source="the export being written")
-    if len(read_back) != len(snapshots) or not all(
-        written.same_documents(read) for written, read in zip(snapshots, read_back, strict=True)
+    if len(read_back) != len(encoded_sandboxes) or not all(
+        written.same_documents(read) for written, read in zip(encoded_sandboxes, read_back, strict=True)
     ):
         raise EncodeError("the export does not read back as the stored documents; nothing written")
     destination = "stdout"
@@ -109,9 +109,9 @@ def run_export(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise StorageError(f"cannot write export file {str(path)!r}: {exc.strerror or exc}") from exc
         destination = str(path)
-    containers = sum(len(snapshot.containers) for snapshot in snapshots)
+    containers = sum(len(encoded.containers) for encoded in encoded_sandboxes)
     output.warn(
-        f"exported {output.count(len(snapshots), 'sandbox')} ({output.count(containers, 'container')}) "
+        f"exported {output.count(len(encoded_sandboxes), 'sandbox')} ({output.count(containers, 'container')}) "
         f"from {store} to {destination}, verified"
     )
     return output.EXIT_OK
@@ -126,7 +126,7 @@ def _read_input(name: str) -> bytes:
         raise InvalidArgumentError(f"cannot read export file {name!r}: {exc.strerror or exc}") from exc
 
 
-def _decode(data: bytes, source: str, progress: str) -> list[Snapshot]:
+def _decode(data: bytes, source: str, progress: str) -> list[EncodedSandbox]:
     """Decode the whole file first (with a progress bar: a large file takes a while); Ctrl-C writes nothing."""
     try:
         with ProgressBar(0, label="decoding", stream=sys.stderr, mode=progress) as bar:
@@ -143,16 +143,16 @@ def _decode(data: bytes, source: str, progress: str) -> list[Snapshot]:
 def run_import(args: argparse.Namespace) -> int:
     source = "stdin" if args.file == "-" else args.file
     decoded = _decode(_read_input(args.file), source, args.progress)
-    snapshots = {snapshot.sandbox_id: snapshot for snapshot in decoded}
-    wanted = list(dict.fromkeys(args.sandboxes)) or list(snapshots)
-    missing = [sandbox_id for sandbox_id in wanted if sandbox_id not in snapshots]
+    encoded_sandboxes = {encoded.sandbox_id: encoded for encoded in decoded}
+    wanted = list(dict.fromkeys(args.sandboxes)) or list(encoded_sandboxes)
+    missing = [sandbox_id for sandbox_id in wanted if sandbox_id not in encoded_sandboxes]
     if missing:
         raise InvalidArgumentError(f"{source} holds no sandbox {', '.join(map(repr, missing))}; nothing imported")
     driver = open_source(args)
     outcome = write_all(
         driver,
         wanted,
-        snapshots.__getitem__,
+        encoded_sandboxes.__getitem__,
         replace=args.replace,
         skip_existing=args.skip_existing,
         timeout=args.timeout,

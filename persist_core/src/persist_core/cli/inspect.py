@@ -6,9 +6,9 @@ import argparse
 
 from persist_core import ContainerState, GoTime, SandboxState
 from persist_core.cli import output
+from persist_core.cli.encoded_sandbox import read_encoded_sandbox
 from persist_core.cli.envelope import encode_sandbox
 from persist_core.cli.options import AddCommon, describe, open_existing
-from persist_core.cli.snapshot import read_snapshot
 from persist_core.cli.survey import OK, survey
 
 LS_HELP = "one line per stored sandbox: state, container count, persist version, last change"
@@ -103,21 +103,21 @@ def _container_row(container_id: str, container: ContainerState) -> tuple[str, .
 
 def run_show(args: argparse.Namespace) -> int:
     driver = open_existing(args)
-    snapshot = read_snapshot(driver, args.sandbox, where=describe(driver), check_owner=False)
+    encoded = read_encoded_sandbox(driver, args.sandbox, where=describe(driver), check_owner=False)
     if args.json:
-        output.write_bytes(encode_sandbox(snapshot) + b"\n")
+        output.write_bytes(encode_sandbox(encoded) + b"\n")
         return 0
-    lines = _sandbox_lines(snapshot.sandbox, driver.last_modified(args.sandbox))
-    lines.append(("containers", str(len(snapshot.containers))))
+    lines = _sandbox_lines(encoded.sandbox, driver.last_modified(args.sandbox))
+    lines.append(("containers", str(len(encoded.containers))))
     width = max(len(label) for label, _ in lines)
     print("\n".join(f"{label.ljust(width)}  {value}" for label, value in lines))
-    if snapshot.containers:
-        rows = [_container_row(cid, state) for cid, state in snapshot.containers.items()]
+    if encoded.containers:
+        rows = [_container_row(cid, state) for cid, state in encoded.containers.items()]
         print()
         print(output.table(("CONTAINER", "STATE", "PID", "STARTED", "ROOTFS", "BUNDLE"), rows, right=frozenset({2})))
-    if snapshot.sandbox.sandbox_container != args.sandbox:
+    if encoded.sandbox.sandbox_container != args.sandbox:
         output.warn(
-            f"sandbox {args.sandbox!r}: its record names sandbox {snapshot.sandbox.sandbox_container!r}; "
+            f"sandbox {args.sandbox!r}: its record names sandbox {encoded.sandbox.sandbox_container!r}; "
             "`persist check` reports it as inconsistent"
         )
     return 0

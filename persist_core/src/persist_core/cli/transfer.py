@@ -13,10 +13,10 @@ import attrs
 
 from persist_core import PersistDriver
 from persist_core.cli import output
+from persist_core.cli.encoded_sandbox import EncodedSandbox, read_encoded_sandbox
 from persist_core.cli.interrupt import deferred_interrupt
 from persist_core.cli.options import describe
 from persist_core.cli.progress import ProgressBar
-from persist_core.cli.snapshot import Snapshot, read_snapshot
 from persist_core.errors import InvalidArgumentError, PersistError, SandboxNotFoundError, StorageError
 
 
@@ -31,7 +31,7 @@ def is_stored(driver: PersistDriver, sandbox_id: str) -> bool:
     return True
 
 
-def _difference(expected: Snapshot, actual: Snapshot) -> str:
+def _difference(expected: EncodedSandbox, actual: EncodedSandbox) -> str:
     if expected.sandbox_document != actual.sandbox_document:
         return "the sandbox document differs"
     missing = sorted(set(expected.container_documents) - set(actual.container_documents))
@@ -42,10 +42,10 @@ def _difference(expected: Snapshot, actual: Snapshot) -> str:
     return f"container documents differ: {changed}"
 
 
-def verify(driver: PersistDriver, expected: Snapshot) -> None:
+def verify(driver: PersistDriver, expected: EncodedSandbox) -> None:
     """Load the sandbox back and compare encoded bytes; raise StorageError naming what differs."""
     store = describe(driver)
-    actual = read_snapshot(driver, expected.sandbox_id, where=store)
+    actual = read_encoded_sandbox(driver, expected.sandbox_id, where=store)
     if not expected.same_documents(actual):
         raise StorageError(
             f"sandbox {expected.sandbox_id!r} read back from {store} is not what was written: "
@@ -58,7 +58,7 @@ SKIPPED = "skipped"
 
 
 def write_verified(
-    driver: PersistDriver, snapshot: Snapshot, *, replace: bool, timeout: float, skip_existing: bool = False
+    driver: PersistDriver, encoded: EncodedSandbox, *, replace: bool, timeout: float, skip_existing: bool = False
 ) -> str:
     """Save under the exclusive lock, refusing to overwrite unless ``replace``, then verify.
 
@@ -66,26 +66,26 @@ def write_verified(
     resumes an interrupted copy); one stored with other documents is still refused, never silently kept.
     Returns WRITTEN or SKIPPED.
     """
-    with driver.lock(snapshot.sandbox_id, exclusive=True, timeout=timeout):
-        if not replace and is_stored(driver, snapshot.sandbox_id):
-            if skip_existing and _stored_equals(driver, snapshot):
+    with driver.lock(encoded.sandbox_id, exclusive=True, timeout=timeout):
+        if not replace and is_stored(driver, encoded.sandbox_id):
+            if skip_existing and _stored_equals(driver, encoded):
                 return SKIPPED
             differs = " with other content" if skip_existing else ""
             raise InvalidArgumentError(
-                f"sandbox {snapshot.sandbox_id!r} is already stored in {describe(driver)}{differs}; "
+                f"sandbox {encoded.sandbox_id!r} is already stored in {describe(driver)}{differs}; "
                 "nothing written (use --replace to overwrite it)"
             )
-        driver.save(snapshot.sandbox, snapshot.containers)
-        verify(driver, snapshot)
+        driver.save(encoded.sandbox, encoded.containers)
+        verify(driver, encoded)
     return WRITTEN
 
 
-def _stored_equals(driver: PersistDriver, snapshot: Snapshot) -> bool:
+def _stored_equals(driver: PersistDriver, encoded: EncodedSandbox) -> bool:
     try:
-        stored = read_snapshot(driver, snapshot.sandbox_id, where=describe(driver))
+        stored = read_encoded_sandbox(driver, encoded.sandbox_id, where=describe(driver))
     except PersistError:
         return False  # corrupt or unreadable: not the same, so not skipped
-    return snapshot.same_documents(stored)
+    return encoded.same_documents(stored)
 
 
 @attrs.frozen
@@ -126,7 +126,7 @@ class Outcome:
 def write_all(
     target: PersistDriver,
     sandbox_ids: Sequence[str],
-    fetch: Callable[[str], Snapshot],
+    fetch: Callable[[str], EncodedSandbox],
     *,
     replace: bool,
     timeout: float,
@@ -149,8 +149,8 @@ def write_all(
                 break
             bar.update(done, sandbox_id)
             try:
-                snapshot = fetch(sandbox_id)
-                result = write_verified(target, snapshot, replace=replace, timeout=timeout, skip_existing=skip_existing)
+                encoded = fetch(sandbox_id)
+                result = write_verified(target, encoded, replace=replace, timeout=timeout, skip_existing=skip_existing)
             except PersistError as exc:
                 bar.close()
                 output.failure(exc, debug=debug)
@@ -160,7 +160,7 @@ def write_all(
                     skipped += 1
                 else:
                     written += 1
-                    containers += len(snapshot.containers)
+                    containers += len(encoded.containers)
             done += 1
         bar.update(done)
     return Outcome(

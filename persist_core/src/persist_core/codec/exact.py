@@ -133,10 +133,12 @@ class Exact(PerType[tuple[Copy, Same]]):
 
     def copy(self, obj: Any) -> Any:
         """An exact, unshared copy of a model object, or NotExact."""
-        cls = type(obj)
-        if not is_model(cls):
-            raise NotExact
-        return self.for_type(cls)[0](obj)
+        functions = self._cache.get(type(obj))
+        if functions is None:
+            if not is_model(type(obj)):
+                raise NotExact
+            functions = self.for_type(type(obj))
+        return functions[0](obj)
 
     def same(self, snapshot: Any, obj: Any) -> bool:
         """Whether ``obj`` is, type for type and value for value, the exact copy ``snapshot``."""
@@ -187,41 +189,115 @@ class Exact(PerType[tuple[Copy, Same]]):
         return copy, _same_json
 
     def _model(self, cls: type) -> Copy:
-        """A new instance with its slots set directly (model classes have no validators or hooks to run)."""
-        source = Source("def copy(o):", {"cls": cls, "new": object.__new__, "NotExact": NotExact})
-        source.line(1, "if type(o) is not cls:")
-        source.line(2, "raise NotExact")
-        source.line(1, "n = new(cls)")
-        for field in attrs.fields(cls):
-            leaf = _leaf_type(field.type)
-            if leaf is not None:
-                source.line(1, f"v = o.{field.name}")
-                source.line(1, f"if type(v) is not {leaf.__name__}:")
-                source.line(2, "raise NotExact")
-                source.line(1, f"n.{field.name} = v")
-            else:
-                function = source.constant(self.for_type(field.type)[0], "c")
-                source.line(1, f"n.{field.name} = {function}(o.{field.name})")
+        """A new instance with its slots set directly (model classes have no validators or hooks to run).
+
+        Optional fields, lists and small nested classes are written inline: most fields are None or short
+        lists of small classes, and a call per value would cost more than the copying.
+        """
+        source = _CopySource(self, {"new": object.__new__, "NotExact": NotExact})
+        source.value(cls, "o", "n", 1, _INLINE_DEPTH)
         source.line(1, "return n")
         return source.compile("copy", f"<persist codec: exact copy of {cls.__qualname__}>")
 
     def _model_same(self, cls: type) -> Same:
-        source = Source("def same(a, b):", {"cls": cls})
-        source.line(1, "if type(b) is not cls:")
-        source.line(2, "return False")
-        for field in attrs.fields(cls):
-            leaf = _leaf_type(field.type)
-            if leaf is bool:
-                source.line(1, f"if b.{field.name} is not a.{field.name}:")
-            elif leaf is not None:
-                source.line(1, f"v = b.{field.name}")
-                source.line(1, f"if type(v) is not {leaf.__name__} or v != a.{field.name}:")
-            else:
-                function = source.constant(self.for_type(field.type)[1], "s")
-                source.line(1, f"if not {function}(a.{field.name}, b.{field.name}):")
-            source.line(2, "return False")
+        source = _SameSource(self)
+        source.value(cls, "a", "b", 1, _INLINE_DEPTH)
         source.line(1, "return True")
         return source.compile("same", f"<persist codec: exact comparison of {cls.__qualname__}>")
+
+
+#: How many levels of nested model classes a generated function writes inline before calling another.
+_INLINE_DEPTH = 5
+
+
+def _optional_inner(tp: Any) -> Any | None:
+    if get_origin(tp) in (Union, types.UnionType):
+        (inner,) = [arg for arg in get_args(tp) if arg is not type(None)]
+        return inner
+    return None
+
+
+class _CopySource(Source):
+    """``value`` writes code that sets ``dst`` to an exact copy of ``src`` (declared ``tp``), or raises NotExact."""
+
+    def __init__(self, exact: Exact, namespace: dict[str, Any]) -> None:
+        super().__init__("def copy(o):", namespace)
+        self._exact = exact
+
+    def value(self, tp: Any, src: str, dst: str, indent: int, depth: int) -> None:
+        leaf = _leaf_type(tp)
+        inner = _optional_inner(tp)
+        if leaf is not None:
+            self.line(indent, f"if type({src}) is not {leaf.__name__}:")
+            self.line(indent + 1, "raise NotExact")
+            self.line(indent, f"{dst} = {src}")
+        elif inner is not None:
+            self.line(indent, f"if {src} is None:")
+            self.line(indent + 1, f"{dst} = None")
+            self.line(indent, "else:")
+            self.value(inner, src, dst, indent + 1, depth)
+        elif get_origin(tp) is list and depth > 0:
+            item, copied = self._name("x"), self._name("y")
+            self.line(indent, f"if type({src}) is not list:")
+            self.line(indent + 1, "raise NotExact")
+            self.line(indent, f"{dst} = []")
+            self.line(indent, f"for {item} in {src}:")
+            self.value(get_args(tp)[0], item, copied, indent + 1, depth - 1)
+            self.line(indent + 1, f"{dst}.append({copied})")
+        elif is_model(tp) and depth > 0:
+            cls = self.constant(tp, "cls")
+            self.line(indent, f"if type({src}) is not {cls}:")
+            self.line(indent + 1, "raise NotExact")
+            self.line(indent, f"{dst} = new({cls})")
+            for field in attrs.fields(tp):
+                value = self._name("v")
+                self.line(indent, f"{value} = {src}.{field.name}")
+                self.value(field.type, value, f"{dst}.{field.name}", indent, depth - 1)
+        else:
+            function = self.constant(self._exact.for_type(tp)[0], "c")
+            self.line(indent, f"{dst} = {function}({src})")
+
+
+class _SameSource(Source):
+    """``value`` writes code that returns False unless ``b`` is type-exactly ``a`` (declared ``tp``)."""
+
+    def __init__(self, exact: Exact) -> None:
+        super().__init__("def same(a, b):", {})
+        self._exact = exact
+
+    def value(self, tp: Any, a: str, b: str, indent: int, depth: int) -> None:
+        leaf = _leaf_type(tp)
+        inner = _optional_inner(tp)
+        if leaf is bool:
+            self.line(indent, f"if {b} is not {a}:")
+            self.line(indent + 1, "return False")
+        elif leaf is not None:
+            self.line(indent, f"if type({b}) is not {leaf.__name__} or {b} != {a}:")
+            self.line(indent + 1, "return False")
+        elif inner is not None:
+            self.line(indent, f"if {a} is None or {b} is None:")
+            self.line(indent + 1, f"if {a} is not {b}:")
+            self.line(indent + 2, "return False")
+            self.line(indent, "else:")
+            self.value(inner, a, b, indent + 1, depth)
+        elif get_origin(tp) is list and depth > 0:
+            x, y = self._name("x"), self._name("y")
+            self.line(indent, f"if type({b}) is not list or len({b}) != len({a}):")
+            self.line(indent + 1, "return False")
+            self.line(indent, f"for {x}, {y} in zip({a}, {b}):")
+            self.value(get_args(tp)[0], x, y, indent + 1, depth - 1)
+        elif is_model(tp) and depth > 0:
+            self.line(indent, f"if type({b}) is not {self.constant(tp, 'cls')}:")
+            self.line(indent + 1, "return False")
+            for field in attrs.fields(tp):
+                va, vb = self._name("a"), self._name("b")
+                self.line(indent, f"{va} = {a}.{field.name}")
+                self.line(indent, f"{vb} = {b}.{field.name}")
+                self.value(field.type, va, vb, indent, depth - 1)
+        else:
+            function = self.constant(self._exact.for_type(tp)[1], "s")
+            self.line(indent, f"if not {function}({a}, {b}):")
+            self.line(indent + 1, "return False")
 
 
 def _leaf_type(tp: Any) -> type | None:

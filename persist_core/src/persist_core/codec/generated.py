@@ -1,4 +1,4 @@
-"""What the codec's generated functions (encoders, decoders, copies) share: a per-type cache, the source
+"""What the codec's generated functions (encoders, decoders, exact copies) share: a per-type cache, the source
 builder that compiles them, and the questions they ask of model types.
 """
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import struct
 
-FLOAT32_MAX = 3.4028234663852886e38
 _F32 = struct.Struct("<f")
 
 

@@ -5,6 +5,7 @@ The codec reads this metadata; the classes themselves know nothing about JSON.
 
 from __future__ import annotations
 
+import linecache
 import reprlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,8 +40,11 @@ def _compile_eq(cls: type) -> Callable[[Any, object], Any]:
         "        return NotImplemented\n"
         f"    return {compare}\n"
     )
+    filename = f"<persist_core.model {cls.__module__}.{cls.__qualname__}.__eq__>"
     namespace: dict[str, Any] = {}
-    exec(compile(source, f"<persist_core.model {cls.__qualname__}.__eq__>", "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
+    # Registered so that a traceback through the comparison shows its line, as for attrs' own methods.
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     eq: Callable[[Any, object], Any] = namespace["__eq__"]
     eq.__qualname__ = f"{cls.__qualname__}.__eq__"
     return eq
@@ -58,16 +62,24 @@ def eq_on_first_use(self: Any, other: object) -> Any:
 
 
 if TYPE_CHECKING:
-    # mypy's attrs plugin knows attrs.define by name; through this alias it types the fields and __init__.
+    # mypy's attrs plugin knows attrs.define by name: through this alias, ``@model(kw_only=True)`` gives
+    # the fields, the keyword-only ``__init__``, ``attrs.fields`` and ``attrs.evolve`` their real types.
     from attrs import define as model
 else:
 
-    def model(cls: type[T]) -> type[T]:
-        """Declare a Go struct mirror: mutable, slotted, keyword-only (structs have dozens of fields)."""
-        cls.__repr__ = fields_repr
-        cls.__eq__ = eq_on_first_use
-        cls.__hash__ = None  # mutable, so unhashable, as attrs makes it
-        return attrs.define(kw_only=True, repr=False, eq=False)(cls)
+    def model(*, kw_only: bool) -> Callable[[type[T]], type[T]]:
+        """Declare a Go struct mirror: mutable, slotted, keyword-only (structs have dozens of fields).
+
+        ``kw_only`` is spelled out at each class, rather than implied, so that mypy sees it as well.
+        """
+
+        def declare(cls: type[T]) -> type[T]:
+            cls.__repr__ = fields_repr
+            cls.__eq__ = eq_on_first_use
+            cls.__hash__ = None  # mutable, so unhashable, as attrs makes it
+            return attrs.define(kw_only=kw_only, repr=False, eq=False)(cls)
+
+        return declare
 
 
 def go(

@@ -2,7 +2,7 @@ from persist_core.model._fields import go, model
 from persist_core.model._gotypes import CgroupJSON, Float32, Int, Int64, LinuxResourcesJSON, Uint32, Uint64
 
 
-@model
+@model(kw_only=True)
 class HypervisorConfig:
     """Subset of the sandbox hypervisor configuration saved for restore."""
 
@@ -68,14 +68,14 @@ class HypervisorConfig:
     enable_vhost_user_store: bool = go("EnableVhostUserStore", False)
 
 
-@model
+@model(kw_only=True)
 class KataAgentConfig:
     """Agent connection settings."""
 
     long_live_conn: bool = go("LongLiveConn", False)
 
 
-@model
+@model(kw_only=True)
 class ShimConfig:
     """Legacy shim settings; current kata never fills it (always null)."""
 
@@ -83,7 +83,7 @@ class ShimConfig:
     debug: bool = go("Debug", False)
 
 
-@model
+@model(kw_only=True)
 class NetworkConfig:
     """Sandbox network configuration."""
 
@@ -93,7 +93,7 @@ class NetworkConfig:
     interworking_model: Int = go("InterworkingModel", 0)
 
 
-@model
+@model(kw_only=True)
 class ContainerConfig:
     """Per-container config kept so updates can be replayed."""
 
@@ -103,7 +103,7 @@ class ContainerConfig:
     root_fs: str = go("RootFs", "")
 
 
-@model
+@model(kw_only=True)
 class SandboxConfig:
     """Sandbox configuration snapshot."""
 

@@ -3,7 +3,7 @@ from persist_core.model._gotypes import FileMode, Int, Uint32
 from persist_core.model.gotime import GoTime
 
 
-@model
+@model(kw_only=True)
 class DeviceMap:
     """Link between a sandbox device and its path inside one container."""
 
@@ -15,7 +15,7 @@ class DeviceMap:
     shared: bool = go("Shared", False)
 
 
-@model
+@model(kw_only=True)
 class Mount:
     """A container mount."""
 
@@ -28,7 +28,7 @@ class Mount:
     read_only: bool = go("ReadOnly", False)
 
 
-@model
+@model(kw_only=True)
 class RootfsState:
     """Container rootfs facts."""
 
@@ -36,7 +36,7 @@ class RootfsState:
     fs_type: str = go("FsType", "")
 
 
-@model
+@model(kw_only=True)
 class Process:
     """Host-side view of the container process."""
 
@@ -45,7 +45,7 @@ class Process:
     pid: Int = go("Pid", 0)
 
 
-@model
+@model(kw_only=True)
 class ContainerState:
     """Root of sbs/<sid>/<cid>/persist.json."""
 

@@ -2,12 +2,12 @@ from persist_core.model._fields import go, model
 from persist_core.model._gotypes import Int, Int64, Uint, Uint32
 
 
-@model
+@model(kw_only=True)
 class PciPath:
     """"""
 
 
-@model
+@model(kw_only=True)
 class BlockDrive:
     """Block drive attached to the VM."""
 
@@ -28,7 +28,7 @@ class BlockDrive:
     swap: bool = go("Swap", False)
 
 
-@model
+@model(kw_only=True)
 class VFIODev:
     """One VFIO device."""
 
@@ -49,7 +49,7 @@ class VFIODev:
     host_path: str = go("HostPath", "")
 
 
-@model
+@model(kw_only=True)
 class VhostUserDeviceAttrs:
     """vhost-user device attributes."""
 
@@ -66,7 +66,7 @@ class VhostUserDeviceAttrs:
     reconnect_time: Uint32 = go("ReconnectTime", 0)
 
 
-@model
+@model(kw_only=True)
 class DeviceState:
     """A host device plugged into the VM (may be shared by containers)."""
 

@@ -2,7 +2,7 @@ from persist_core.model._fields import go, model
 from persist_core.model._gotypes import Int, Uint32
 
 
-@model
+@model(kw_only=True)
 class Bridge:
     """A PCI/PCIe bridge used for hotplug."""
 
@@ -14,14 +14,14 @@ class Bridge:
     parent_addr: Int = go("ParentAddr", 0)
 
 
-@model
+@model(kw_only=True)
 class CPUDevice:
     """A hot-added vCPU."""
 
     id: str = go("ID", "")
 
 
-@model
+@model(kw_only=True)
 class HypervisorState:
     """VMM runtime state."""
 

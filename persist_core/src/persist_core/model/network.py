@@ -3,7 +3,7 @@ from persist_core.model._gotypes import Int, NetlinkAddrJSON
 from persist_core.model.device import PciPath
 
 
-@model
+@model(kw_only=True)
 class NetworkInterface:
     """One link: name, MAC and addresses."""
 
@@ -12,7 +12,7 @@ class NetworkInterface:
     addrs: list[NetlinkAddrJSON] | None = go("Addrs", None)
 
 
-@model
+@model(kw_only=True)
 class TapInterface:
     """A tap device."""
 
@@ -21,7 +21,7 @@ class TapInterface:
     tap_iface: NetworkInterface = go("TAPIface", factory=NetworkInterface)
 
 
-@model
+@model(kw_only=True)
 class TuntapInterface:
     """A tun/tap device."""
 
@@ -29,7 +29,7 @@ class TuntapInterface:
     tap_iface: NetworkInterface = go("TAPIface", factory=NetworkInterface)
 
 
-@model
+@model(kw_only=True)
 class NetworkInterfacePair:
     """VM-side tap paired with the container-side interface."""
 
@@ -40,7 +40,7 @@ class NetworkInterfacePair:
     net_interworking_model: Int = go("NetInterworkingModel", 0)
 
 
-@model
+@model(kw_only=True)
 class PhysicalEndpoint:
     """Passed-through physical NIC."""
 
@@ -49,49 +49,49 @@ class PhysicalEndpoint:
     vendor_device_id: str = go("VendorDeviceID", "")
 
 
-@model
+@model(kw_only=True)
 class MacvtapEndpoint:
     """macvtap endpoint."""
 
     pci_path: PciPath = go("PCIPath", factory=PciPath)
 
 
-@model
+@model(kw_only=True)
 class TapEndpoint:
     """tap endpoint."""
 
     tap_interface: TapInterface = go("TapInterface", factory=TapInterface)
 
 
-@model
+@model(kw_only=True)
 class TuntapEndpoint:
     """tun/tap endpoint."""
 
     tuntap_interface: TuntapInterface = go("TuntapInterface", factory=TuntapInterface)
 
 
-@model
+@model(kw_only=True)
 class MacvlanEndpoint:
     """macvlan endpoint."""
 
     net_pair: NetworkInterfacePair = go("NetPair", factory=NetworkInterfacePair)
 
 
-@model
+@model(kw_only=True)
 class VethEndpoint:
     """veth endpoint (Type "virtual")."""
 
     net_pair: NetworkInterfacePair = go("NetPair", factory=NetworkInterfacePair)
 
 
-@model
+@model(kw_only=True)
 class IPVlanEndpoint:
     """ipvlan endpoint."""
 
     net_pair: NetworkInterfacePair = go("NetPair", factory=NetworkInterfacePair)
 
 
-@model
+@model(kw_only=True)
 class VhostUserEndpoint:
     """vhost-user net endpoint."""
 
@@ -99,14 +99,14 @@ class VhostUserEndpoint:
     pci_path: PciPath = go("PCIPath", factory=PciPath)
 
 
-@model
+@model(kw_only=True)
 class VfioEndpoint:
     """VFIO NIC endpoint."""
 
     iface_name: str = go("IfaceName", "")
 
 
-@model
+@model(kw_only=True)
 class NetworkEndpoint:
     """Tagged union: exactly one pointer set, matching Type."""
 
@@ -122,7 +122,7 @@ class NetworkEndpoint:
     type: str = go("Type", "")
 
 
-@model
+@model(kw_only=True)
 class NetworkInfo:
     """Sandbox network state."""
 

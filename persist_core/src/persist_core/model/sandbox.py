@@ -6,14 +6,14 @@ from persist_core.model.hypervisor import HypervisorState
 from persist_core.model.network import NetworkInfo
 
 
-@model
+@model(kw_only=True)
 class AgentState:
     """Agent connection state."""
 
     url: str = go("URL", "")
 
 
-@model
+@model(kw_only=True)
 class SandboxState:
     """Root of sbs/<sid>/persist.json."""
 

@@ -8,13 +8,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
 
 #: How long the kit waits for anything that a correct driver does at once. Generous on purpose: only a
 #: broken driver ever waits this long, and a loaded CI machine must never fail a correct one.
-PATIENCE = 60.0
+PATIENCE = 30.0
+
+#: The patience left for the rest of a kit run once the driver has hung in one test: one hang costs the
+#: full patience, the ones that follow it (a lock never released blocks many tests) only this.
+PATIENCE_AFTER_A_HANG = 2.0
+
+
+class DriverHangs(AssertionError):
+    """Something a correct driver does promptly did not finish within the kit's patience."""
+
+    #: How many have been raised in this process; the kit reads it between tests.
+    raised: ClassVar[int] = 0
+
+    def __init__(self, message: str) -> None:
+        DriverHangs.raised += 1
+        super().__init__(message)
 
 
 class Background(Generic[T]):
@@ -43,7 +58,7 @@ class Background(Generic[T]):
 
     def result(self, timeout: float = PATIENCE) -> T:
         if not self._done.wait(timeout):
-            raise AssertionError(f"{self._what} did not finish within {timeout:g}s: the driver seems to hang")
+            raise DriverHangs(f"{self._what} did not finish within {timeout:g}s: the driver seems to hang")
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]

@@ -23,11 +23,12 @@ from persist_core import codec, errors
 from persist_core.driver import Lock, PersistDriver
 from persist_core.model import ContainerState, SandboxState
 from persist_core.registry import get_driver
+from persist_core.testing.background import DriverHangs
 
 _HEADER = struct.Struct(">I")
 
 #: A stored sandbox as bytes: the sandbox record and one record per container ID.
-Snapshot = tuple[bytes, dict[str, bytes]]
+StoredBytes = tuple[bytes, dict[str, bytes]]
 
 
 def _send(stream: IO[bytes], message: object) -> None:
@@ -45,7 +46,7 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(stream.read(size))  # our own child, over a private pipe
 
 
-def snapshot(driver: PersistDriver, sandbox_id: str) -> Snapshot:
+def stored_bytes(driver: PersistDriver, sandbox_id: str) -> StoredBytes:
     """What ``driver.load`` returns, as the codec's bytes (comparable across processes)."""
     sandbox, containers = driver.load(sandbox_id)
     return codec.dumps(sandbox), {cid: codec.dumps(state) for cid, state in containers.items()}
@@ -85,7 +86,7 @@ class RemoteDriver:
         try:
             reply = self._replies.get(timeout=self._patience)
         except queue.Empty:
-            raise AssertionError(
+            raise DriverHangs(
                 f"the other process did not finish {operation}{args!r} within {self._patience:g}s: "
                 "the driver seems to hang"
             ) from None
@@ -111,8 +112,8 @@ class RemoteDriver:
     def save(self, sandbox: SandboxState, containers: dict[str, ContainerState]) -> None:
         self._call("save", codec.dumps(sandbox), {cid: codec.dumps(state) for cid, state in containers.items()})
 
-    def snapshot(self, sandbox_id: str) -> Snapshot:
-        result: Snapshot = self._call("snapshot", sandbox_id)
+    def stored_bytes(self, sandbox_id: str) -> StoredBytes:
+        result: StoredBytes = self._call("stored_bytes", sandbox_id)
         return result
 
     def destroy(self, sandbox_id: str) -> None:
@@ -189,8 +190,8 @@ class _Server:
             {cid: codec.loads(data, ContainerState) for cid, data in containers.items()},
         )
 
-    def snapshot(self, sandbox_id: str) -> Snapshot:
-        return snapshot(self._driver(), sandbox_id)
+    def stored_bytes(self, sandbox_id: str) -> StoredBytes:
+        return stored_bytes(self._driver(), sandbox_id)
 
     def destroy(self, sandbox_id: str) -> None:
         self._driver().destroy(sandbox_id)

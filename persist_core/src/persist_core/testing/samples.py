@@ -6,6 +6,7 @@ persist-core is installed, with no access to this repository.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -85,6 +86,37 @@ def small_container(label: str) -> ContainerState:
         process=Process(pid=4242, token=label),
         mounts=[Mount(source=f"/src/{label}", destination="/dst", options=["ro"])],
     )
+
+
+#: The size the kit's large records exceed: far past the 4 KiB or 64 KiB where a backend's buffer or
+#: column might silently cut them.
+LARGE_RECORD = 1 << 20
+
+# Plain, non-ASCII and JSON-escaped characters, so that a transcoding or re-escaping backend shows too.
+_ALPHABET = 'abcdefghijXYZ0123456789/_-.:= \u00e9\u00df\u2603\U0001f600"\\\n\t<>&\u2028'
+
+
+def _text(rng: random.Random, length: int) -> str:
+    return "".join(rng.choices(_ALPHABET, k=length))
+
+
+def large_sandbox(sandbox_id: str) -> SandboxState:
+    """A valid sandbox whose record is over ``LARGE_RECORD`` bytes: thousands of long cgroup paths."""
+    rng = random.Random(sandbox_id)
+    sandbox = small_sandbox(sandbox_id, state="large")
+    sandbox.cgroup_paths = {f"controller-{n:05d}": _text(rng, 200) for n in range(3000)}
+    return sandbox
+
+
+def large_container(label: str) -> ContainerState:
+    """A valid container whose record is over ``LARGE_RECORD`` bytes: thousands of mounts with long paths."""
+    rng = random.Random(label)
+    container = small_container(label)
+    container.mounts = [
+        Mount(source=f"/src/{n}/{_text(rng, 120)}", destination=f"/dst/{n}", options=["ro", _text(rng, 40)])
+        for n in range(2800)
+    ]
+    return container
 
 
 def newer_version_record(sandbox: SandboxState, version: int = CURRENT_PERSIST_VERSION + 1) -> bytes:

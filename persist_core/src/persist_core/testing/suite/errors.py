@@ -14,12 +14,12 @@ from persist_core.errors import (
     InvalidArgumentError,
     InvalidIdError,
     LockTimeoutError,
-    SandboxNotFoundError,
     UnsupportedVersionError,
 )
 from persist_core.ids import MAX_ID_LENGTH
 from persist_core.model import ContainerState
-from persist_core.testing.remote import snapshot
+from persist_core.testing.promises import depends_on
+from persist_core.testing.remote import stored_bytes
 from persist_core.testing.samples import (
     UNENCODABLE_SANDBOX_EDITS,
     newer_version_record,
@@ -54,17 +54,10 @@ def _label(value: object) -> str:
 
 
 class ErrorTests(ConformanceBase):
-    def test_load_of_unknown_sandbox_raises_not_found(self, driver: PersistDriver) -> None:
-        driver.save(small_sandbox("other"), {})
-        with pytest.raises(SandboxNotFoundError, match="never-saved"):
-            driver.load("never-saved")
-        with pytest.raises(LookupError):
-            driver.load("never-saved")
-
     @pytest.mark.parametrize("bad_id", BAD_IDS, ids=_label)
     def test_bad_sandbox_id_is_refused_everywhere(self, driver: PersistDriver, bad_id: str) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         operations: dict[str, Callable[[], object]] = {
             "save": lambda: driver.save(small_sandbox(bad_id), {}),
             "load": lambda: driver.load(bad_id),
@@ -81,7 +74,7 @@ class ErrorTests(ConformanceBase):
     @pytest.mark.parametrize("bad_id", BAD_IDS, ids=_label)
     def test_bad_container_id_is_refused_and_changes_nothing(self, driver: PersistDriver, bad_id: str) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         bad_map = {"c1": small_container("new"), bad_id: small_container("bad")}
         with pytest.raises(InvalidIdError) as raised:
             driver.save(small_sandbox("sb", state="new"), bad_map)
@@ -115,11 +108,13 @@ class ErrorTests(ConformanceBase):
             driver.save(small_sandbox("sb"), [small_container("c1")])  # type: ignore[arg-type]
         assert driver.sandbox_ids() == []
 
+    @depends_on()
     def test_bad_lock_timeout_is_refused(self, driver: PersistDriver) -> None:
         for timeout in (-1, float("nan"), "1"):
             with pytest.raises(InvalidArgumentError):
                 driver.lock("sb", exclusive=True, timeout=timeout)  # type: ignore[arg-type]
 
+    @depends_on()
     def test_lock_timeout_error_is_a_timeout_error(self, driver: PersistDriver) -> None:
         with driver.lock("sb", exclusive=True, timeout=0), pytest.raises(LockTimeoutError) as raised:
             driver.lock("sb", exclusive=True, timeout=0).acquire()
@@ -127,7 +122,7 @@ class ErrorTests(ConformanceBase):
 
     def test_saving_a_newer_persist_version_is_refused(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         newer = small_sandbox("sb", state="newer")
         newer.persist_version = 3
         with pytest.raises(UnsupportedVersionError):

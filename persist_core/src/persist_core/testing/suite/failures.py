@@ -14,7 +14,7 @@ from persist_core.driver import Capability, PersistDriver
 from persist_core.errors import EncodeError, InvalidIdError, StorageError, UnsupportedVersionError
 from persist_core.model import SandboxState
 from persist_core.testing.capabilities import requires
-from persist_core.testing.remote import snapshot
+from persist_core.testing.remote import stored_bytes
 from persist_core.testing.samples import (
     UNENCODABLE_SANDBOX_EDITS,
     kata_samples,
@@ -65,7 +65,7 @@ class FailedSaveTests(ConformanceBase):
     def test_refused_save_leaves_the_old_state(self, driver: PersistDriver, why: str) -> None:
         sample = max(kata_samples(), key=lambda candidate: len(candidate.containers))
         driver.save(*sample.objects())
-        before = snapshot(driver, sample.sandbox_id)
+        before = stored_bytes(driver, sample.sandbox_id)
         sandbox, containers = REFUSED_SAVES[why](sample.sandbox_id)
         with pytest.raises((EncodeError, InvalidIdError, UnsupportedVersionError)):
             driver.save(sandbox, containers)
@@ -82,7 +82,7 @@ class FailedSaveTests(ConformanceBase):
     @requires(Capability.FAULT_INJECTION)
     def test_injected_save_failure_leaves_the_old_state(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb", state="old"), {"c1": small_container("old"), "c2": small_container("old")})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         fault = InjectedFault("injected: no space left on device")
         self._injector(driver).fail_next("save", fault)
         with pytest.raises(InjectedFault) as raised:
@@ -102,7 +102,7 @@ class FailedSaveTests(ConformanceBase):
     @requires(Capability.FAULT_INJECTION)
     def test_injected_destroy_failure_leaves_the_state(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         self._injector(driver).fail_next("destroy", InjectedFault("injected"))
         with pytest.raises(InjectedFault):
             driver.destroy("sb")
@@ -113,7 +113,7 @@ class FailedSaveTests(ConformanceBase):
     @requires(Capability.FAULT_INJECTION)
     def test_injected_load_failure_is_raised_once(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        before = snapshot(driver, "sb")
+        before = stored_bytes(driver, "sb")
         self._injector(driver).fail_next("load", InjectedFault("injected"))
         with pytest.raises(InjectedFault):
             driver.load("sb")

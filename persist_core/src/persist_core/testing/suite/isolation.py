@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from persist_core.driver import PersistDriver
 from persist_core.model import ContainerState, Mount, SandboxState
-from persist_core.testing.remote import snapshot
+from persist_core.testing.remote import stored_bytes
 from persist_core.testing.samples import kata_samples, small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase
 
@@ -41,14 +41,14 @@ class IsolationTests(ConformanceBase):
         sample = max(kata_samples(), key=lambda candidate: len(candidate.containers))
         sandbox, containers = sample.objects()
         driver.save(sandbox, containers)
-        expected = snapshot(driver, sample.sandbox_id)
+        expected = stored_bytes(driver, sample.sandbox_id)
         mutate_sandbox(sandbox)
         mutate_containers(containers)
         self.assert_stored(driver, expected, sample.sandbox_id, "mutating the objects passed to save()")
 
     def test_mutating_loaded_objects_does_not_change_the_store(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1"), "c2": small_container("c2")})
-        expected = snapshot(driver, "sb")
+        expected = stored_bytes(driver, "sb")
         sandbox, containers = driver.load("sb")
         mutate_sandbox(sandbox)
         mutate_containers(containers)
@@ -75,7 +75,7 @@ class IsolationTests(ConformanceBase):
     def test_one_sandbox_never_shows_in_another(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb-1", state="one"), {"c1": small_container("one")})
         driver.save(small_sandbox("sb-2", state="two"), {"c2": small_container("two")})
-        expected_one = snapshot(driver, "sb-1")
+        expected_one = stored_bytes(driver, "sb-1")
         driver.save(small_sandbox("sb-2", state="two again"), {"c3": small_container("two")})
         driver.destroy("sb-2")
         self.assert_stored(driver, expected_one, "sb-1", "saving and destroying another sandbox")

@@ -13,7 +13,8 @@ from persist_core.errors import LockTimeoutError, SandboxNotFoundError
 from persist_core.registry import get_driver
 from persist_core.testing.background import in_background
 from persist_core.testing.capabilities import requires
-from persist_core.testing.remote import RemoteDriver, increment_under_lock, snapshot
+from persist_core.testing.promises import depends_on
+from persist_core.testing.remote import RemoteDriver, increment_under_lock, stored_bytes
 from persist_core.testing.samples import kata_samples, small_container, small_sandbox
 from persist_core.testing.suite.base import ConformanceBase
 from persist_core.testing.suite.locks import GRACE, assert_granted, assert_refused
@@ -25,6 +26,7 @@ class ProcessTests(ConformanceBase):
         return RemoteDriver(driver.name, driver.options, patience=self.patience)
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_exclusive_lock_in_another_process_excludes(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             token = other.acquire("sb", exclusive=True, timeout=0)
@@ -34,6 +36,7 @@ class ProcessTests(ConformanceBase):
             assert_granted(driver, "sb", exclusive=True, held="a lock the other process released")
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_shared_locks_across_processes(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             token = other.acquire("sb", exclusive=False, timeout=0)
@@ -42,6 +45,7 @@ class ProcessTests(ConformanceBase):
             other.release(token)
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_lock_here_excludes_another_process(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             with driver.lock("sb", exclusive=True, timeout=0):
@@ -52,6 +56,7 @@ class ProcessTests(ConformanceBase):
             other.release(other.acquire("sb", exclusive=True, timeout=0))
 
     @requires(Capability.CROSS_PROCESS_LOCKS)
+    @depends_on()
     def test_waiter_gets_the_lock_another_process_releases(self, driver: PersistDriver) -> None:
         with self.other_process(driver) as other:
             token = other.acquire("sb", exclusive=True, timeout=0)
@@ -83,7 +88,7 @@ class ProcessTests(ConformanceBase):
         sample = max(kata_samples(), key=lambda candidate: len(candidate.containers))
         driver.save(*sample.objects())
         with self.other_process(driver) as other:
-            assert other.snapshot(sample.sandbox_id) == (sample.sandbox, sample.containers)
+            assert other.stored_bytes(sample.sandbox_id) == (sample.sandbox, sample.containers)
             other.save(small_sandbox("from-there"), {"c1": small_container("there")})
             assert driver.sandbox_ids() == sorted([sample.sandbox_id, "from-there"])
             assert driver.load("from-there")[1]["c1"].process.token == "there"
@@ -92,12 +97,12 @@ class ProcessTests(ConformanceBase):
             driver.destroy("from-there")
             assert other.sandbox_ids() == []
             with pytest.raises(SandboxNotFoundError):
-                other.snapshot("from-there")
+                other.stored_bytes("from-there")
 
     @requires(Capability.DURABLE)
     def test_state_survives_reopening_the_store(self, driver: PersistDriver) -> None:
         driver.save(small_sandbox("sb"), {"c1": small_container("c1")})
-        expected = snapshot(driver, "sb")
+        expected = stored_bytes(driver, "sb")
         reopened = get_driver(driver.name, **driver.options)
         assert reopened is not driver
         self.assert_stored(reopened, expected, "sb", f"re-opening with get_driver({driver.name!r}, **options)")

@@ -6,14 +6,15 @@ import pytest
 
 from persist_core import codec
 from persist_core.driver import PersistDriver
+from persist_core.ids import MAX_ID_LENGTH
 from persist_core.model import ContainerState, SandboxState
-from persist_core.testing.remote import snapshot
+from persist_core.testing.remote import stored_bytes
 from persist_core.testing.samples import KataSample, kata_samples, small_container, small_sandbox
 from persist_core.testing.strategies import container_maps, ids, sandbox_states
 from persist_core.testing.suite.base import ConformanceBase
 
 #: Valid IDs that a backend mapping IDs onto paths, keys or URLs might mangle.
-AWKWARD_IDS = ("a", "0", "-", "_x", "+x", "x.", "x..y", "A.b+c-d_e", "a" * 128)
+AWKWARD_IDS = ("a", "0", "-", "_x", "+x", "x.", "x..y", "A.b+c-d_e", "a" * MAX_ID_LENGTH)
 
 
 class RoundTripTests(ConformanceBase):
@@ -53,7 +54,7 @@ class RoundTripTests(ConformanceBase):
     @pytest.mark.parametrize("awkward_id", AWKWARD_IDS, ids=lambda value: value[:12])
     def test_awkward_valid_ids_round_trip(self, driver: PersistDriver, awkward_id: str) -> None:
         driver.save(small_sandbox(awkward_id), {awkward_id: small_container(awkward_id)})
-        expected = snapshot(driver, awkward_id)
+        expected = stored_bytes(driver, awkward_id)
         assert expected[1].keys() == {awkward_id}
         assert driver.sandbox_ids() == [awkward_id]
         self.assert_stored(driver, expected, awkward_id, f"saving sandbox {awkward_id!r}")

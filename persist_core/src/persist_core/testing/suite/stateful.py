@@ -18,16 +18,19 @@ from hypothesis.stateful import (
 from persist_core import codec
 from persist_core.driver import Capability, PersistDriver
 from persist_core.errors import EncodeError, SandboxNotFoundError, StorageError
+from persist_core.ids import MAX_ID_LENGTH
 from persist_core.model import ContainerState, SandboxState
-from persist_core.testing.remote import Snapshot, snapshot
+from persist_core.testing.profiles import bounded_shrinking
+from persist_core.testing.remote import StoredBytes, stored_bytes
 from persist_core.testing.samples import UNENCODABLE_SANDBOX_EDITS
 from persist_core.testing.strategies import container_states, ids, sandbox_states
 from persist_core.testing.suite.base import ConformanceBase, describe_difference
 from persist_core.testing.suite.isolation import mutate_containers, mutate_sandbox
 
-#: Few IDs, so that operations keep meeting the same sandboxes and containers.
-SANDBOX_IDS = st.sampled_from(("sb-a", "SB-a", "s" * 128))
-CONTAINER_IDS = st.sampled_from(("c1", "c2", "sb-a", "c" * 128, "c1.x+y")) | ids()
+#: Few IDs, so that operations keep meeting the same sandboxes and containers: one is a prefix of
+#: another, two differ only in case, one is the longest allowed.
+SANDBOX_IDS = st.sampled_from(("sb", "sb-a", "SB-a", "s" * MAX_ID_LENGTH))
+CONTAINER_IDS = st.sampled_from(("c1", "c1x", "C1", "sb-a", "c" * MAX_ID_LENGTH, "c1.x+y")) | ids()
 CONTAINER_MAPS = st.dictionaries(CONTAINER_IDS, container_states(), max_size=3)
 
 
@@ -48,12 +51,12 @@ class DriverModelMachine(RuleBasedStateMachine):
         self.fault_injection = fault_injection
         for sandbox_id in driver.sandbox_ids():  # each example starts from an empty store
             driver.destroy(sandbox_id)
-        self.model: dict[str, Snapshot] = {}
+        self.model: dict[str, StoredBytes] = {}
 
     def _expect(self, sandbox_id: str, after: str) -> None:
         expected = self.model.get(sandbox_id)
         try:
-            actual = snapshot(self.driver, sandbox_id)
+            actual = stored_bytes(self.driver, sandbox_id)
         except SandboxNotFoundError:
             assert expected is None, f"load({sandbox_id!r}) raised SandboxNotFoundError after {after}"
             return
@@ -130,4 +133,5 @@ class StatefulTests(ConformanceBase):
         fault_injection = Capability.FAULT_INJECTION in self.capabilities_of(driver)
         # hypothesis accepts any factory of machines here; its annotation names only the class.
         factory = cast("type[RuleBasedStateMachine]", lambda: DriverModelMachine(driver, fault_injection))
-        run_state_machine_as_test(factory, settings=self.hypothesis_settings())
+        with bounded_shrinking(self.shrink_seconds):
+            run_state_machine_as_test(factory, settings=self.hypothesis_settings())

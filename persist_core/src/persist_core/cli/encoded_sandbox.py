@@ -1,4 +1,4 @@
-"""One sandbox as loaded, with its documents encoded once: what export writes and copy compares."""
+"""One sandbox as loaded with the exact bytes of its documents, encoded once: what export writes and copy compares."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from persist_core.errors import CorruptStateError
 
 
 @attrs.frozen
-class Snapshot:
+class EncodedSandbox:
     """A sandbox's state and its exact encoded documents (the bytes a driver stores and export embeds)."""
 
     sandbox_id: str
@@ -29,7 +29,7 @@ class Snapshot:
         *,
         where: str,
         check_owner: bool = True,
-    ) -> Snapshot:
+    ) -> EncodedSandbox:
         """Refuse a record that names another sandbox: ``save`` would write it under that other ID."""
         if check_owner and sandbox.sandbox_container != sandbox_id:
             raise CorruptStateError(
@@ -45,7 +45,7 @@ class Snapshot:
             container_documents={cid: codec.dumps(state) for cid, state in ordered.items()},
         )
 
-    def same_documents(self, other: Snapshot) -> bool:
+    def same_documents(self, other: EncodedSandbox) -> bool:
         """Byte-for-byte equality of every document: the check that a copy is exact."""
         return (
             self.sandbox_id == other.sandbox_id
@@ -54,7 +54,9 @@ class Snapshot:
         )
 
 
-def read_snapshot(driver: PersistDriver, sandbox_id: str, *, where: str, check_owner: bool = True) -> Snapshot:
+def read_encoded_sandbox(
+    driver: PersistDriver, sandbox_id: str, *, where: str, check_owner: bool = True
+) -> EncodedSandbox:
     """Load through the public API (IDs, decoding and version checked by the core)."""
     sandbox, containers = driver.load(sandbox_id)
-    return Snapshot.of(sandbox_id, sandbox, containers, where=where, check_owner=check_owner)
+    return EncodedSandbox.of(sandbox_id, sandbox, containers, where=where, check_owner=check_owner)
