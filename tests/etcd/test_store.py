@@ -207,5 +207,5 @@ def test_the_remembered_state_is_bounded_by_cache_bytes_and_0_turns_it_off(
     calls.clear()
     driver.save(sandbox("a"), {"c": container("changed")})
     assert len(calls) == (2 if cache == 0 else 1)
-    assert len(driver._snapshots) == cache
+    assert len(driver._last_seen) == cache
     assert make_driver(cache_bytes=0).load("a")[1] == {"c": container("changed")}
