@@ -96,14 +96,17 @@ class Listing(NamedTuple):
 
 def scan(dir_fd: int) -> Listing:
     """One getdents pass; the entry types come with it, so nothing is stat'ed."""
-    containers, hidden, others = set(), set(), set()
+    directories, hidden, others = [], set(), set()
     with os.scandir(dir_fd) as entries:
         for entry in entries:
             name = entry.name
             if name.startswith("."):
                 hidden.add(name)
-            elif entry.is_dir(follow_symlinks=False) and is_id(name):
-                containers.add(name)
+            elif entry.is_dir(follow_symlinks=False):
+                directories.append(name)
             else:
                 others.add(name)
-    return Listing(frozenset(containers), frozenset(hidden), frozenset(others))
+    containers = frozenset(only_ids(directories))  # all names checked in one pass
+    if len(containers) != len(directories):
+        others.update(name for name in directories if name not in containers)
+    return Listing(containers, frozenset(hidden), frozenset(others))
