@@ -18,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from trust_values import FreshCodec
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="session")
 def fresh_codec() -> Iterator[FreshCodec]:
@@ -26,6 +28,25 @@ def fresh_codec() -> Iterator[FreshCodec]:
         yield fresh
     finally:
         fresh.close()
+
+
+@pytest.fixture(scope="session")
+def kata_go(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object | None]:
+    """kata's own reader: a Go program doing kata's FromDisk and ToDisk over structs written from the reference
+    (benchmarks/kata_go). None where Go is not installed: the proofs then check the raw files only."""
+    if shutil.which("go") is None:
+        yield None
+        return
+    sys.path.insert(0, str(REPO))
+    try:
+        from benchmarks import kata_compare
+    finally:
+        sys.path.remove(str(REPO))
+    go = kata_compare.KataGo(kata_compare.build_go(None, tmp_path_factory.mktemp("kata-go")))
+    try:
+        yield go
+    finally:
+        go.close()
 
 
 @pytest.fixture

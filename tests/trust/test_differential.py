@@ -66,10 +66,26 @@ class FsRuntime(RuntimeMachine):
     """Also: kata's in-place ToDisk, a tool's same-size edits, files replaced, another process's saves."""
 
     base: Path
+    #: kata's Go reader (benchmarks/kata_go), or None where Go is not installed.
+    kata: Any = None
 
     def __init__(self) -> None:
         self.root = self.base / f"run{next(_runs)}"
         super().__init__()
+
+    def teardown(self) -> None:
+        """kata's Go runtime reads exactly the last write too: its FromDisk, then its ToDisk elsewhere, gives
+        the stored bytes back (Go re-encodes persist's bytes byte for byte, tests/benchmarks checks that)."""
+        if self.kata is None:
+            return
+        if self.stored is None:
+            with pytest.raises(RuntimeError):
+                self.kata.call("load", str(self.root), SID)
+            return
+        self.kata.call("load", str(self.root), SID)
+        rewritten = self.base / f"{self.root.name}-by-go"
+        self.kata.call("todisk", str(rewritten))
+        assert _kata_view(rewritten / "sbs" / SID) == self.stored
 
     def make_driver(self) -> FsDriver:
         return FsDriver(root=self.root)
@@ -176,15 +192,15 @@ def test_memory_driver_caches_are_invisible(fresh_codec: FreshCodec) -> None:
     run_state_machine_as_test(MemoryRuntime, settings=_settings(40))
 
 
-def test_fs_caches_are_invisible_on_tmpfs(fresh_codec: FreshCodec, tmpfs_base: Path) -> None:
-    FsRuntime.fresh, FsRuntime.base = fresh_codec, tmpfs_base
+def test_fs_caches_are_invisible_on_tmpfs(fresh_codec: FreshCodec, tmpfs_base: Path, kata_go: Any) -> None:
+    FsRuntime.fresh, FsRuntime.base, FsRuntime.kata = fresh_codec, tmpfs_base, kata_go
     run_state_machine_as_test(FsRuntime, settings=_settings(30))
 
 
 def test_fs_caches_are_invisible_on_ext4_with_whole_second_timestamps(
-    fresh_codec: FreshCodec, coarse_base: Path
+    fresh_codec: FreshCodec, coarse_base: Path, kata_go: Any
 ) -> None:
-    FsRuntime.fresh, FsRuntime.base = fresh_codec, coarse_base
+    FsRuntime.fresh, FsRuntime.base, FsRuntime.kata = fresh_codec, coarse_base, kata_go
     run_state_machine_as_test(FsRuntime, settings=_settings(20))
 
 
