@@ -15,6 +15,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -256,6 +257,15 @@ func main() {
 				result = "error: " + err.Error()
 			} else {
 				result = "ok"
+			}
+		case "string":
+			raw, _ := hex.DecodeString(line)
+			var v string
+			if err := json.Unmarshal(raw, &v); err != nil {
+				result = "error: " + err.Error()
+			} else {
+				b, _ := json.Marshal(v)
+				result = string(b)
 			}
 		case "resources":
 			result = answer(line, func() interface{} { return &LinuxResources{} })

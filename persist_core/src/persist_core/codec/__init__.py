@@ -6,6 +6,7 @@ Go's HTML-safe escaping, its float32 and time formats, and the trailing newline 
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import re
@@ -35,6 +36,18 @@ def _converter(detailed: bool = False) -> Converter:
 
 _encoders = Encoders()
 _decoders = Decoders(_converter)
+
+
+def _replace_each_byte(exc: UnicodeError) -> tuple[str, int]:
+    """Go's decoder reads invalid UTF-8 one byte at a time: a U+FFFD for every byte, where Python's own
+    "replace" gives one for a truncated sequence (so ``"a\xe6\x97b"`` would load as other text than in Go)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "\ufffd" * (exc.end - exc.start), exc.end
+
+
+_GO_UTF8 = "persist-go-utf8"
+codecs.register_error(_GO_UTF8, _replace_each_byte)
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _MARKER_TEXT = re.escape(json.dumps(RAW_NUMBER_MARKER)[1:-1])
@@ -158,7 +171,7 @@ def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
 
 def _decode_deep(data: bytes | str, cls: type[T], source: str | None) -> T:
     """A document nested deeper than Python's recursion limit: Go's depth bound decides (see codec.depth)."""
-    text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data
+    text = data.decode("utf-8", errors=_GO_UTF8) if isinstance(data, (bytes, bytearray)) else data
     levels = nesting_depth(text)
     if levels > GO_MAX_DEPTH:
         where = f"{source}: " if source else ""
@@ -172,7 +185,7 @@ def _decode_deep(data: bytes | str, cls: type[T], source: str | None) -> T:
 def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
     where = f"{source}: " if source else ""
     try:
-        text = data.decode("utf-8", errors="replace") if isinstance(data, (bytes, bytearray)) else data
+        text = data.decode("utf-8", errors=_GO_UTF8) if isinstance(data, (bytes, bytearray)) else data
         if text.startswith("\ufeff"):
             raise ValueError("a byte order mark is not valid JSON")
         document = _parse(text)
