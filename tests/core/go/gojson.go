@@ -277,6 +277,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "unknown mode", mode)
 			os.Exit(2)
 		}
-		fmt.Fprintln(out, result)
+		// One answer per line: an error message may quote a value holding a newline (JSON never does).
+		fmt.Fprintln(out, strings.ReplaceAll(result, "\n", "\\n"))
 	}
 }
