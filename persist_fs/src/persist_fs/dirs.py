@@ -40,12 +40,23 @@ class Dirs:
         self._opened: list[int] = []
         self._identities: dict[int, tuple[int, int]] = {}
         self._forked = False
-        self._finalizer = weakref.finalize(self, _close_all, self._opened)
+        weakref.finalize(self, _close_all, self._opened)
 
     def reset_after_fork(self) -> None:
         """In a forked child: check every kept descriptor before its next use (see the module docstring)."""
         self._guard = threading.Lock()
         self._forked = True
+
+    def holds(self, sandbox_id: str) -> bool:
+        """Whether ``sbs/<sandbox_id>`` exists (whatever it is: a corrupt sandbox is still stored)."""
+        sbs_fd = self.sbs(create=False)
+        if sbs_fd is None:
+            return False
+        try:
+            os.stat(sandbox_id, dir_fd=sbs_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        return True
 
     def sbs(self, *, create: bool) -> int | None:
         """``<root>/sbs``, created (0700) if ``create``; None if it does not exist and may not be made."""

@@ -100,7 +100,9 @@ class FsDriver(PersistDriver):
         self._cache_option = cache_bytes
         self._dirs = Dirs(self._root)
         self._writer = Writer(self._dirs, KnownContents(self._use_cache_bytes(cache_bytes)))
-        self._locks = SandboxLocks(self._dirs, self._is_stored)
+        # Dirs' method, not ours: a bound method of the driver would make a reference cycle, and the driver's
+        # descriptors would then wait for the cycle collector instead of closing when it is dropped.
+        self._locks = SandboxLocks(self._dirs, self._dirs.holds)
         self._strays_logged: list[str] = []
         _instances.add(self)
 
@@ -199,14 +201,7 @@ class FsDriver(PersistDriver):
             )
 
     def _is_stored(self, sandbox_id: str) -> bool:
-        sbs_fd = self._dirs.sbs(create=False)
-        if sbs_fd is None:
-            return False
-        try:
-            os.stat(sandbox_id, dir_fd=sbs_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            return False
-        return True
+        return self._dirs.holds(sandbox_id)
 
     # -- operators' tools --------------------------------------------------------------------------
 
