@@ -122,32 +122,23 @@ class FsRuntime(RuntimeMachine):
     @precondition(lambda self: self.stored is not None)
     @rule(cid=st.sampled_from(CIDS))
     def tool_edits_in_place_keeping_size_and_mtime(self, cid: str) -> None:
-        assert self.stored is not None
-        if cid not in self.stored[1]:
-            return
-        path = self.directory / cid / "persist.json"
-        before = path.stat()
-        data = _flip_token(self.stored[1][cid])
-        _write_in_place(path, data)
-        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-        self.stored = (self.stored[0], {**self.stored[1], cid: data})
+        self._tool_rewrites(cid, _write_in_place)
 
     @precondition(lambda self: self.stored is not None)
     @rule(cid=st.sampled_from(CIDS))
     def tool_replaces_a_file(self, cid: str) -> None:
         """Unlink and create: on ext4 the new file usually gets the freed inode number back."""
+        self._tool_rewrites(cid, _replace_file)
+
+    def _tool_rewrites(self, cid: str, write: Callable[[Path, bytes], None]) -> None:
+        """A tool changes a stored container's record to one of the same size and puts its mtime back."""
         assert self.stored is not None
         if cid not in self.stored[1]:
             return
         path = self.directory / cid / "persist.json"
         before = path.stat()
         data = _flip_token(self.stored[1][cid])
-        path.unlink()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        write(path, data)
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
         self.stored = (self.stored[0], {**self.stored[1], cid: data})
 
@@ -169,6 +160,15 @@ class FsRuntime(RuntimeMachine):
 
 def _write_in_place(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, data)
     finally:

@@ -146,19 +146,8 @@ class LockTests(ConformanceBase):
     @depends_on()
     def test_short_timeout_is_waited_out_then_refused(self, driver: PersistDriver) -> None:
         timeout = self.short_timeout
-
-        def attempt() -> float:
-            start = time.monotonic()
-            lock = driver.lock("sb", exclusive=True, timeout=timeout)
-            try:
-                lock.acquire()
-            except LockTimeoutError:
-                return time.monotonic() - start
-            lock.release()
-            pytest.fail(f"lock(timeout={timeout}) was granted while another exclusive lock was held")
-
         with driver.lock("sb", exclusive=True, timeout=0):
-            waited = in_background(attempt, f"lock(timeout={timeout})").result(self.patience)
+            waited = self._refused_after(driver, True, timeout)
         # A lower bound only: a slow machine waits longer, never shorter.
         assert waited >= timeout * 0.9, f"lock(timeout={timeout}) gave up after {waited:.3f}s without waiting"
 
