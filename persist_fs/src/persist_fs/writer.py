@@ -229,15 +229,13 @@ class Writer:
         for cid in sorted(empty):
             removal = functools.partial(fsops.remove_entry, cid, dir_fd)
             steps.best_effort(removal, f"removing empty directory {cid}")
-        for cid in plan.deletes:
-            known.pop(cid, None)
+        # What is known of files this save did not keep (removed containers) goes; what it wrote is known by bytes.
+        kept = {key: entry for key, entry in known.items() if key is None or key in containers}
         for key in plan.writes:
-            known[key] = written_entry(changes[key])
+            kept[key] = written_entry(changes[key])
         if plan.sandbox:
-            known[None] = written_entry(sandbox)
-        for cid in removed:
-            known.pop(cid, None)
-        self._known.store(sandbox_id, known)
+            kept[None] = written_entry(sandbox)
+        self._known.store(sandbox_id, kept)
 
     def _unchanged(
         self, dir_fd: int, stamp: os.stat_result, sandbox_id: str, key: Key, *, data: bytes, known: dict[Key, Entry]
