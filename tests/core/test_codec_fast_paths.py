@@ -1,9 +1,10 @@
-"""The codec's generated fast paths agree with its converter, byte for byte and error for error.
+"""The two derivations of each Go type's description agree, byte for byte and error for error.
 
-``codec.dumps`` and ``codec.loads`` try generated per-class functions first and ask the cattrs converter
-whenever those are not sure. These tests hold the two to the same output on kata's files, on generated
-objects of every model class, and on broken objects and documents; and check that the fast paths really
-are taken for what persist writes, so that a silent fallback (correct but slow) cannot go unnoticed.
+``codec.dumps`` and ``codec.loads`` run the generated per-class functions (``text``, ``decode``) and ask the
+reference converter (cattrs, its hooks from the same descriptions) whenever those are not sure. These tests
+hold the two to the same output on kata's files, on generated objects of every model class, and on broken
+objects and documents; and check that the generated functions really are taken for what persist writes, so
+that a silent fallback (correct but slow) cannot go unnoticed.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from hypothesis import strategies as st
 
 from persist_core import codec
 from persist_core.codec import _converter, _dumps_with_converter
+from persist_core.codec import converter as reference_converter
 from persist_core.codec.converter import NEGATIVE_ZERO
-from persist_core.codec.decoders import Decoders
-from persist_core.codec.encoders import Encoders
+from persist_core.codec.describe import describe
 from persist_core.errors import CorruptStateError, EncodeError
 from persist_core.model import (
     MODEL_CLASSES,
@@ -64,7 +65,7 @@ def any_objects(cls: type) -> st.SearchStrategy[Any]:
 
 
 class SpyConverter:
-    """Stands in for the converter in a fresh Decoders and records every object the fast path hands to it."""
+    """Stands in for the reference converter and records every object the generated functions hand to it."""
 
     def __init__(self) -> None:
         self.calls: list[Any] = []
@@ -72,11 +73,6 @@ class SpyConverter:
     def structure(self, value: Any, cls: Any) -> Any:
         self.calls.append(cls)
         return _converter().structure(value, cls)
-
-    def get_structure_hook(self, tp: Any) -> Any:
-        return _converter().get_structure_hook(
-            tp
-        )  # a hook for one rare field type (int-keyed maps, sets), not a fallback
 
 
 # -- kata's own files ------------------------------------------------------------------------------
@@ -90,13 +86,15 @@ SAMPLES = {
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_kata_files_take_the_fast_paths_both_ways(name: str) -> None:
+def test_kata_files_take_the_generated_functions_both_ways(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     cls, data = SAMPLES[name]
     spy = SpyConverter()
-    decoded = Decoders(lambda: spy).for_type(cls)(json.loads(data))  # type: ignore[arg-type]
+    monkeypatch.setattr(reference_converter, "reference", lambda detailed=False: spy)
+    decoded = describe(cls).decode(json.loads(data))
     assert spy.calls == []
+    monkeypatch.undo()
     assert decoded == converter_loads(data, cls)
-    assert codec._finish(Encoders().text(decoded)) == data
+    assert codec._finish(describe(cls).text(decoded)) == data
 
 
 # -- generated objects -------------------------------------------------------------------------------
@@ -109,10 +107,10 @@ def test_every_model_class_encodes_and_decodes_as_the_converter_does(cls: type, 
     obj = data.draw(any_objects(cls))
     encoded = codec.dumps(obj)
     assert encoded == _dumps_with_converter(obj)
-    assert Encoders().text(obj)  # taken, not refused
+    assert describe(cls).text(obj)  # taken, not refused
     decoded = codec.loads(encoded, cls)
     assert decoded == converter_loads(encoded, cls)
-    assert Decoders(_converter).for_type(cls)(json.loads(encoded)) == decoded
+    assert describe(cls).decode(json.loads(encoded)) == decoded
 
 
 # -- broken objects: the same error as the converter, never other bytes --------------------------

@@ -7,17 +7,16 @@ Go's HTML-safe escaping, its float32 and time formats, and the trailing newline 
 from __future__ import annotations
 
 import codecs
-import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from cattrs import BaseValidationError, Converter
 
-from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, make_converter
-from persist_core.codec.decoders import Decoders
+from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, reference
 from persist_core.codec.depth import GO_MAX_DEPTH, nesting_depth, recursion_room
-from persist_core.codec.encoders import Encoders
+from persist_core.codec.describe import describe
 from persist_core.codec.explain import field_errors
 from persist_core.codec.generated import Refused
 from persist_core.errors import CorruptStateError, EncodeError
@@ -27,15 +26,8 @@ __all__ = ["dumps", "loads"]
 T = TypeVar("T")
 
 
-@functools.cache
-def _converter(detailed: bool = False) -> Converter:
-    """The reference converter (``detailed``: the one that explains failures), made on first need: the fast
-    paths handle what persist and kata write without it."""
-    return make_converter(detailed=detailed)
-
-
-_encoders = Encoders()
-_decoders = Decoders(_converter)
+#: The reference converter (``detailed``: the one that explains failures), made on first need.
+_converter: Callable[..., Converter] = reference
 
 
 def _replace_each_byte(exc: UnicodeError) -> tuple[str, int]:
@@ -78,8 +70,10 @@ def _finish(text: str) -> bytes:
 def dumps(obj: Any) -> bytes:
     """Encode a model object as Go's ``json.NewEncoder(f).Encode(obj)`` would: compact, one newline."""
     try:
-        text = _encoders.text(obj)  # never holds raw-number markers: only the converter makes them
-    except Refused:  # the fast path's only signal ("not handled here"); any other error is a bug and propagates
+        text = describe(type(obj)).text(obj)  # never holds raw-number markers: only the converter makes them
+    except (
+        Refused
+    ):  # the generated functions' only signal ("not handled here"); any other error is a bug and propagates
         return _dumps_with_converter(obj)
     try:
         return _finish(text)
@@ -192,8 +186,10 @@ def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
     except (ValueError, TypeError) as exc:
         raise CorruptStateError(f"{where}not valid JSON: {exc}") from exc
     try:
-        return _decoders.for_type(cls)(document)  # type: ignore[no-any-return]
-    except Refused:  # the fast path's only signal ("not handled here"); any other error is a bug and propagates
+        return describe(cls).decode(document)  # type: ignore[no-any-return]
+    except (
+        Refused
+    ):  # the generated functions' only signal ("not handled here"); any other error is a bug and propagates
         pass
     try:
         return _converter().structure(document, cls)

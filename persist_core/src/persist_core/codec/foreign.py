@@ -92,90 +92,109 @@ def _null_allowed(kind: Kind, what: str) -> Check:
 @functools.cache
 def _checker(kind: Kind) -> Check:
     """The check of a non-null value of ``kind``, made once per kind (the shapes are fixed)."""
-    if isinstance(kind, Struct):
-        return _struct_checker(kind)
-    if isinstance(kind, Pointer):
-        return _checker(kind.target)
-    if isinstance(kind, Slice):
-        item = _null_allowed(kind.item, "array element")
-
-        def check_slice(value: Any) -> None:
-            if not isinstance(value, list):
-                raise _Refusal(f"expected an array, got {_json_type(value)}: Go cannot read it")
-            for index, element in enumerate(value):
-                try:
-                    item(element)
-                except _Refusal as refusal:
-                    refusal.path.append(f"[{index}]")
-                    raise
-
-        return check_slice
-    if isinstance(kind, Map):
-        entry = _null_allowed(kind.value, "map value")
-
-        def check_map(value: Any) -> None:
-            if not isinstance(value, dict):
-                raise _Refusal(f"expected an object, got {_json_type(value)}: Go cannot read it")
-            for key, element in value.items():
-                if type(key) is not str:
-                    raise _Refusal(f"key {key!r} is not a string")
-                try:
-                    entry(element)
-                except _Refusal as refusal:
-                    refusal.path.append(f"[{key!r}]")
-                    raise
-
-        return check_map
-    if isinstance(kind, Integer):
-        low, high, name = kind.min, kind.max, kind.go_type
-
-        def check_int(value: Any) -> None:
-            if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
-                raise _Refusal(f"expected a Go {name} (an integer), got {_json_type(value)} {value!r}")
-            if not low <= value <= high:
-                raise _Refusal(f"{value} is out of range for Go {name} [{low}, {high}]")
-
-        return check_int
-    assert isinstance(kind, Scalar)
-    return _scalar_checker(kind.go_type)
+    return _CHECKERS[type(kind)](kind)
 
 
-def _scalar_checker(go_type: str) -> Check:
-    if go_type == "bool":
+def _pointer_checker(kind: Pointer) -> Check:
+    return _checker(kind.target)
 
-        def check_bool(value: Any) -> None:
-            if value is not True and value is not False:
-                raise _Refusal(f"expected a boolean, got {_json_type(value)} {value!r}")
 
-        return check_bool
+def _slice_checker(kind: Slice) -> Check:
+    item = _null_allowed(kind.item, "array element")
 
+    def check_slice(value: Any) -> None:
+        if not isinstance(value, list):
+            raise _Refusal(f"expected an array, got {_json_type(value)}: Go cannot read it")
+        for index, element in enumerate(value):
+            try:
+                item(element)
+            except _Refusal as refusal:
+                refusal.path.append(f"[{index}]")
+                raise
+
+    return check_slice
+
+
+def _map_checker(kind: Map) -> Check:
+    entry = _null_allowed(kind.value, "map value")
+
+    def check_map(value: Any) -> None:
+        if not isinstance(value, dict):
+            raise _Refusal(f"expected an object, got {_json_type(value)}: Go cannot read it")
+        for key, element in value.items():
+            if type(key) is not str:
+                raise _Refusal(f"key {key!r} is not a string")
+            try:
+                entry(element)
+            except _Refusal as refusal:
+                refusal.path.append(f"[{key!r}]")
+                raise
+
+    return check_map
+
+
+def _integer_checker(kind: Integer) -> Check:
+    low, high, name = kind.min, kind.max, kind.go_type
+
+    def check_int(value: Any) -> None:
+        if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise _Refusal(f"expected a Go {name} (an integer), got {_json_type(value)} {value!r}")
+        if not low <= value <= high:
+            raise _Refusal(f"{value} is out of range for Go {name} [{low}, {high}]")
+
+    return check_int
+
+
+def _check_bool(value: Any) -> None:
+    if value is not True and value is not False:
+        raise _Refusal(f"expected a boolean, got {_json_type(value)} {value!r}")
+
+
+def _string_checker(go_type: str) -> Check:
     def check_str(value: Any) -> None:
         if type(value) is not str:
             raise _Refusal(f"expected a string ({go_type}), got {_json_type(value)} {value!r}")
 
-    if go_type == "net.IP":
-
-        def check_ip(value: Any) -> None:
-            check_str(value)
-            written = go_ip_text(value)
-            if written != value:
-                detail = "Go cannot read it as an IP address" if written is None else f"Go writes it as {written!r}"
-                raise _Refusal(f"IP address {value!r}: {detail}")
-
-        return check_ip
-    if go_type == "[]byte":
-
-        def check_base64(value: Any) -> None:
-            check_str(value)
-            try:
-                canonical = base64.b64encode(base64.b64decode(value, validate=True)).decode("ascii")
-            except (binascii.Error, ValueError):
-                canonical = None
-            if canonical != value:
-                raise _Refusal(f"{value!r} is not standard padded base64 as Go writes it")
-
-        return check_base64
     return check_str
+
+
+def _ip_checker(go_type: str) -> Check:
+    check_str = _string_checker(go_type)
+
+    def check_ip(value: Any) -> None:
+        check_str(value)
+        written = go_ip_text(value)
+        if written != value:
+            detail = "Go cannot read it as an IP address" if written is None else f"Go writes it as {written!r}"
+            raise _Refusal(f"IP address {value!r}: {detail}")
+
+    return check_ip
+
+
+def _base64_checker(go_type: str) -> Check:
+    check_str = _string_checker(go_type)
+
+    def check_base64(value: Any) -> None:
+        check_str(value)
+        try:
+            canonical = base64.b64encode(base64.b64decode(value, validate=True)).decode("ascii")
+        except (binascii.Error, ValueError):
+            canonical = None
+        if canonical != value:
+            raise _Refusal(f"{value!r} is not standard padded base64 as Go writes it")
+
+    return check_base64
+
+
+_SCALAR_CHECKERS: dict[str, Callable[[str], Check]] = {
+    "bool": lambda _: _check_bool,
+    "net.IP": _ip_checker,
+    "[]byte": _base64_checker,
+}
+
+
+def _scalar_checker(kind: Scalar) -> Check:
+    return _SCALAR_CHECKERS.get(kind.go_type, _string_checker)(kind.go_type)
 
 
 def _struct_checker(struct: Struct) -> Check:
@@ -215,6 +234,16 @@ def _struct_checker(struct: Struct) -> Check:
                 raise _Refusal(f"has {', '.join(sorted(present))} but not {missing}, which Go then writes too")
 
     return check_struct
+
+
+_CHECKERS: dict[type[Kind], Callable[[Any], Check]] = {
+    Struct: _struct_checker,
+    Pointer: _pointer_checker,
+    Slice: _slice_checker,
+    Map: _map_checker,
+    Integer: _integer_checker,
+    Scalar: _scalar_checker,
+}
 
 
 def _omitted(kind: Kind) -> Callable[[Any], bool]:

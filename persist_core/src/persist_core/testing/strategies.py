@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import base64
 import functools
-import types
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 from hypothesis import strategies as st
 
+from persist_core.codec.describe import describe
+from persist_core.codec.gotypes.containers import MAX_LIST
 from persist_core.ids import ID_PATTERN, is_valid_id
 from persist_core.model import ContainerState, GoTime, SandboxState, foreign
 from persist_core.model._fields import OMITEMPTY
-from persist_core.model._gotypes import ForeignJSON, ForeignValue, GoFloat32, GoInt
 from persist_core.model.gotime import _days_from_civil
 from persist_core.versioning import CURRENT_PERSIST_VERSION
 
 T = TypeVar("T")
 
-MAX_LIST = 2  # kata's structs nest deeply; short lists keep examples fast and still cover nil/empty/full
-
-_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+#: Strings Go can hold (no lone surrogates: UTF-8 cannot).
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 _FIRST_INSTANT = _days_from_civil(0, 1, 1) * 86_400
 _LAST_INSTANT = _days_from_civil(9999, 12, 31) * 86_400 + 86_399
 
@@ -46,10 +46,10 @@ def go_times(draw: st.DrawFn) -> GoTime:
 
 def json_values() -> st.SearchStrategy[Any]:
     """Foreign JSON (cgroups, OCI resources, netlink addresses): no floats, which Python may print differently."""
-    scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | _text
+    scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | text
     return st.recursive(
         scalars,
-        lambda inner: st.lists(inner, max_size=MAX_LIST) | st.dictionaries(_text, inner, max_size=3),
+        lambda inner: st.lists(inner, max_size=MAX_LIST) | st.dictionaries(text, inner, max_size=3),
         max_leaves=6,
     )
 
@@ -66,75 +66,57 @@ _IPS = st.sampled_from(["", "10.244.1.17", "0.0.0.0", "fe80::a8bb:ccff:fe01:217"
 @functools.cache
 def _kind(kind: foreign.Kind, nonempty: bool) -> st.SearchStrategy[Any]:
     """Values of one foreign kind; ``nonempty``: none that an omitempty field would leave out."""
-    if isinstance(kind, foreign.Struct):
-        grouped = set().union(*kind.together)
-        required = {k: _kind(f.kind, False) for k, f in kind.fields.items() if not f.omitempty and k not in grouped}
-        optional = {k: _kind(f.kind, True) for k, f in kind.fields.items() if f.omitempty}
-        parts = [st.fixed_dictionaries(required, optional=optional)]
-        parts += [
-            st.just({}) | st.fixed_dictionaries({k: _kind(kind.fields[k].kind, False) for k in sorted(g)})
-            for g in kind.together
-        ]
-        return st.tuples(*parts).map(lambda dicts: {k: v for d in dicts for k, v in d.items()})
-    if isinstance(kind, foreign.Pointer):
-        target = _kind(kind.target, False)
-        return target if nonempty else st.none() | target
-    if isinstance(kind, foreign.Slice):
-        items = st.lists(_kind(kind.item, False), min_size=int(nonempty), max_size=MAX_LIST)
-        return items if nonempty else st.none() | items
-    if isinstance(kind, foreign.Map):
-        entries = st.dictionaries(_text, _kind(kind.value, False), min_size=int(nonempty), max_size=MAX_LIST)
-        return entries if nonempty else st.none() | entries
-    if isinstance(kind, foreign.Integer):
-        numbers = st.integers(kind.min, kind.max)
-        return numbers.filter(bool) if nonempty else numbers
-    assert isinstance(kind, foreign.Scalar)
+    return _KINDS[type(kind)](kind, nonempty)
+
+
+def _or_nil(values: st.SearchStrategy[Any], nonempty: bool) -> st.SearchStrategy[Any]:
+    return values if nonempty else st.none() | values
+
+
+def _struct(kind: foreign.Struct, nonempty: bool) -> st.SearchStrategy[Any]:
+    grouped = set().union(*kind.together)
+    required = {k: _kind(f.kind, False) for k, f in kind.fields.items() if not f.omitempty and k not in grouped}
+    optional = {k: _kind(f.kind, True) for k, f in kind.fields.items() if f.omitempty}
+    parts = [st.fixed_dictionaries(required, optional=optional)]
+    parts += [
+        st.just({}) | st.fixed_dictionaries({k: _kind(kind.fields[k].kind, False) for k in sorted(g)})
+        for g in kind.together
+    ]
+    return st.tuples(*parts).map(lambda dicts: {k: v for d in dicts for k, v in d.items()})
+
+
+def _integer(kind: foreign.Integer, nonempty: bool) -> st.SearchStrategy[Any]:
+    numbers = st.integers(kind.min, kind.max)
+    return numbers.filter(bool) if nonempty else numbers
+
+
+def _scalar(kind: foreign.Scalar, nonempty: bool) -> st.SearchStrategy[Any]:
     if kind.go_type == "bool":
         return st.just(True) if nonempty else st.booleans()
     if kind.go_type == "net.IP":
         return _IPS
     if kind.go_type == "[]byte":
         return st.none() | st.binary(max_size=16).map(lambda b: base64.b64encode(b).decode("ascii"))
-    return _text.filter(bool) if nonempty else _text
+    return text.filter(bool) if nonempty else text
 
 
-@functools.cache
+_KINDS: dict[type[foreign.Kind], Callable[[Any, bool], st.SearchStrategy[Any]]] = {
+    foreign.Struct: _struct,
+    foreign.Pointer: lambda kind, nonempty: _or_nil(_kind(kind.target, False), nonempty),
+    foreign.Slice: lambda kind, nonempty: _or_nil(
+        st.lists(_kind(kind.item, False), min_size=int(nonempty), max_size=MAX_LIST), nonempty
+    ),
+    foreign.Map: lambda kind, nonempty: _or_nil(
+        st.dictionaries(text, _kind(kind.value, False), min_size=int(nonempty), max_size=MAX_LIST), nonempty
+    ),
+    foreign.Integer: _integer,
+    foreign.Scalar: _scalar,
+}
+
+
 def _for_type(tp: Any, omitempty: bool = False) -> st.SearchStrategy[Any]:
-    origin = get_origin(tp)
-    if origin is Annotated:
-        marker = tp.__metadata__[0]
-        if isinstance(marker, GoInt):
-            return st.integers(marker.min, marker.max)
-        if isinstance(marker, GoFloat32):
-            return st.floats(width=32, allow_nan=False, allow_infinity=False)
-        if isinstance(marker, ForeignJSON):
-            if marker.go_type:
-                return foreign_values(marker.go_type)
-            return st.dictionaries(_text, json_values(), max_size=3)
-        if isinstance(marker, ForeignValue):
-            values = foreign_values(marker.go_type)
-            return st.none() | values if marker.pointer else values
-    if tp is Any:
-        return json_values()
-    if origin in (Union, types.UnionType):
-        (arg,) = [a for a in get_args(tp) if a is not type(None)]
-        return st.none() | _for_type(arg, omitempty)
-    if origin is list:
-        return st.lists(_for_type(get_args(tp)[0]), min_size=int(omitempty), max_size=MAX_LIST)
-    if origin is dict:
-        key, value = get_args(tp)
-        return st.dictionaries(_for_type(key), _for_type(value), min_size=int(omitempty), max_size=3)
-    if origin is set:
-        return st.sets(_for_type(get_args(tp)[0]), min_size=int(omitempty), max_size=4)
-    if tp is str:
-        return _text
-    if tp is bool:
-        return st.booleans()
-    if tp is GoTime:
-        return go_times()
-    if attrs.has(tp):
-        return model_objects(tp)
-    raise TypeError(f"no strategy for {tp!r}")
+    """Valid values of a declared type, from its Go type's description (see codec.gotypes)."""
+    return describe(tp).strategy(omitempty)
 
 
 def model_objects(cls: type[T], **overrides: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:

@@ -1,0 +1,479 @@
+"""Go's scalars: string, bool, the integer types (with their ranges), float32 and time.Time."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from cattrs import Converter
+
+from persist_core.codec.converter import RAW_NUMBER_MARKER, NegativeZero, json_type
+from persist_core.codec.generated import NotExact, Refused, Source
+from persist_core.codec.gofloat import format_float32, to_float32
+from persist_core.codec.gotypes.base import Copy, Decode, GoType, Same, StructureFn, Text, UnstructureFn
+from persist_core.model._gotypes import GoInt
+from persist_core.model.gotime import GoTime
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+# The string encoder the json module uses with ensure_ascii=False (C when available): the same escapes.
+string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+class _Leaf(GoType):
+    """A scalar held in one immutable Python type: copied by reference, compared by type and value."""
+
+    leaf: type
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def build_copy(self) -> Copy:
+        kind = self.leaf
+
+        def copy(value: Any) -> Any:
+            if type(value) is not kind:
+                raise NotExact
+            return value
+
+        return copy
+
+    def build_same(self) -> Same:
+        kind = self.leaf
+        return lambda a, b: type(b) is kind and a == b
+
+    def copy_code(self, code: Source, src: str, dst: str, indent: int, depth: int) -> None:
+        code.line(indent, f"if type({src}) is not {self.leaf.__name__}:")
+        code.line(indent + 1, "raise NotExact")
+        code.line(indent, f"{dst} = {src}")
+
+    def same_code(self, code: Source, a: str, b: str, indent: int, depth: int) -> None:
+        code.line(indent, f"if type({b}) is not {self.leaf.__name__} or {b} != {a}:")
+        code.line(indent + 1, "return False")
+
+
+def _exact(kind: type, name: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if type(value) is not kind:
+            raise ValueError(f"expected a {name}, got {json_type(value)} {value!r}")
+        return value
+
+    return check
+
+
+check_str = _exact(str, "string")
+_check_bool = _exact(bool, "boolean")
+
+
+# -- string ----------------------------------------------------------------------------------------
+
+
+def _str_text(value: Any) -> str:
+    if type(value) is not str:
+        raise Refused
+    return string(value)
+
+
+def _checked_str(value: Any) -> str:
+    if type(value) is not str:
+        raise Refused
+    return value
+
+
+class String(_Leaf):
+    """Go's string: a JSON string, exactly a ``str`` (a subclass or an enum member is refused)."""
+
+    leaf = str
+
+    def build_text(self) -> Text:
+        return _str_text
+
+    def encode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
+        code.refuse_unless(indent, f"type({src}) is str")
+        code.line(indent, f"{dst} = string({src})")
+
+    def key_text(self) -> Callable[[Any], str]:
+        return _checked_str
+
+    def build_decode(self) -> Decode:
+        return _checked_str
+
+    def decode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
+        code.refuse_unless(indent, f"type({src}) is str")
+        code.line(indent, f"{dst} = {src}")
+
+    def key_decode(self) -> Callable[[str], Any]:
+        return lambda key: key
+
+    def structure_hook(self, converter: Converter) -> StructureFn:
+        return lambda value, _: check_str(value)
+
+    def unstructure_hook(self, converter: Converter) -> UnstructureFn:
+        return check_str
+
+    def key_parser(self) -> Callable[[str], Any]:
+        return lambda key: key
+
+    def key_writer(self) -> Callable[[Any], str]:
+        return check_str
+
+    def build_strategy(self, omitempty: bool) -> SearchStrategy[Any]:
+        from persist_core.testing.strategies import text
+
+        return text
+
+
+# -- bool ------------------------------------------------------------------------------------------
+
+
+def _bool_text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise Refused
+
+
+def _bool(value: Any) -> bool:
+    if value is True or value is False:
+        return value
+    raise Refused
+
+
+class Bool(_Leaf):
+    """Go's bool: exactly True or False (1 and 0 are refused)."""
+
+    leaf = bool
+
+    def build_text(self) -> Text:
+        return _bool_text
+
+    def encode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
+        code.line(indent, f"{dst} = 'true' if {src} is True else 'false' if {src} is False else None")
+        code.refuse_unless(indent, f"{dst} is not None")
+
+    def build_decode(self) -> Decode:
+        return _bool
+
+    def decode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
+        code.refuse_unless(indent, f"{src} is True or {src} is False")
+        code.line(indent, f"{dst} = {src}")
+
+    def build_same(self) -> Same:
+        return lambda a, b: b is a
+
+    def same_code(self, code: Source, a: str, b: str, indent: int, depth: int) -> None:
+        code.line(indent, f"if {b} is not {a}:")
+        code.line(indent + 1, "return False")
+
+    def structure_hook(self, converter: Converter) -> StructureFn:
+        return lambda value, _: _check_bool(value)
+
+    def unstructure_hook(self, converter: Converter) -> UnstructureFn:
+        return _check_bool
+
+    def build_strategy(self, omitempty: bool) -> SearchStrategy[Any]:
+        from hypothesis import strategies as st
+
+        return st.booleans()
+
+
+# -- integers --------------------------------------------------------------------------------------
+
+
+class Integer(_Leaf):
+    """One of Go's integer types: a JSON integer in its range (never a float, even 7.0; never a bool)."""
+
+    leaf = int
+
+    def __init__(self, marker: GoInt) -> None:
+        self.go_type, self.min, self.max = marker.go_type, marker.min, marker.max
+
+    def __repr__(self) -> str:
+        return f"Integer({self.go_type})"
+
+    def build_text(self) -> Text:
+        low, high = self.min, self.max
+
+        def text(value: Any) -> str:
+            if type(value) is not int or not low <= value <= high:
+                raise Refused
+            return int.__repr__(value)
+
+        return text
+
+    def encode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
+        code.refuse_unless(indent, f"type({src}) is int and {self.min} <= {src} <= {self.max}")
+        code.line(indent, f"{dst} = int.__repr__({src})")
+
+    def key_text(self) -> Callable[[Any], str]:
+        return self.text
+
+    def build_decode(self) -> Decode:
+        low, high = self.min, self.max
+
+        def decode(value: Any) -> int:
+            if type(value) is not int or not low <= value <= high:
+                raise Refused
+            return value
+
+        return decode
+
+    def decode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
+        code.refuse_unless(indent, f"type({src}) is int and {self.min} <= {src} <= {self.max}")
+        code.line(indent, f"{dst} = {src}")
+
+    def key_decode(self) -> Callable[[str], Any]:
+        parse = self.key_parser()
+
+        def decode(key: str) -> int:
+            try:
+                return parse(key)  # type: ignore[no-any-return]
+            except ValueError:
+                raise Refused from None
+
+        return decode
+
+    def check(self) -> Callable[[Any], int]:
+        """The converter's check: a Go integer in range, with its message otherwise (-0 is 0)."""
+        low, high, name = self.min, self.max, self.go_type
+
+        def check(value: Any) -> int:
+            if type(value) is not int:
+                if type(value) is NegativeZero:
+                    return 0
+                raise ValueError(f"expected a Go {name} (an integer), got {json_type(value)} {value!r}")
+            if not low <= value <= high:
+                raise ValueError(f"{value} is out of range for Go {name} [{low}, {high}]")
+            return value
+
+        return check
+
+    def structure_hook(self, converter: Converter) -> StructureFn:
+        check = self.check()
+        return lambda value, _: check(value)
+
+    def unstructure_hook(self, converter: Converter) -> UnstructureFn:
+        return self.check()
+
+    def key_parser(self) -> Callable[[str], Any]:
+        check = self.check()
+
+        def parse(key: str) -> int:
+            digits = key[1:] if key.startswith("-") else key
+            if not (digits.isascii() and digits.isdigit()):
+                raise ValueError(f"map key {key!r} is not an integer")
+            return check(int(key))
+
+        return parse
+
+    def key_writer(self) -> Callable[[Any], str]:
+        check = self.check()
+        return lambda key: str(check(key))
+
+    def build_strategy(self, omitempty: bool) -> SearchStrategy[Any]:
+        from hypothesis import strategies as st
+
+        return st.integers(self.min, self.max)
+
+
+# -- float32 ---------------------------------------------------------------------------------------
+
+
+def _check_float32(value: Any) -> float:
+    if type(value) is NegativeZero:
+        return -0.0
+    if type(value) not in (int, float):
+        raise ValueError(f"expected a Go float32 (a number), got {json_type(value)} {value!r}")
+    try:
+        if math.isfinite(value):
+            return to_float32(value)
+    except OverflowError:
+        pass
+    raise ValueError(f"{value!r} is out of range for Go float32")
+
+
+def _structure_float32(value: Any, _: Any) -> float:
+    """Hold exactly what Go holds: the number rounded to float32 (0.1 becomes 0.10000000149011612)."""
+    return _check_float32(value)
+
+
+def _unstructure_float32(value: Any) -> Any:
+    number = _check_float32(value)  # Go would hold the float32 nearest to what the caller set
+    text = format_float32(number)
+    if text == repr(number):
+        return number
+    if text.lstrip("-").isdigit() and text != "-0":
+        return int(text)
+    return RAW_NUMBER_MARKER + text + RAW_NUMBER_MARKER
+
+
+def _float32_text(value: Any) -> str:
+    if type(value) is not float and type(value) is not int:
+        raise Refused
+    try:
+        return format_float32(value)
+    except (ValueError, OverflowError):
+        raise Refused from None  # what float32 cannot hold: the converter refuses it with its message
+
+
+def _float32(value: Any) -> float:
+    try:
+        return _check_float32(value)
+    except ValueError:
+        raise Refused from None
+
+
+def _copy_float(value: Any) -> Any:
+    if type(value) is not float:
+        raise NotExact
+    return value
+
+
+def float_same(a: float, b: Any) -> bool:
+    # -0.0 == 0.0 but is written as -0; NaN never equals itself, so it is never "same" (and never cached).
+    return type(b) is float and a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+class Float32(GoType):
+    """Go's float32: held as the float32 nearest the number, written with float32's shortest digits."""
+
+    def __repr__(self) -> str:
+        return "Float32()"
+
+    def build_text(self) -> Text:
+        return _float32_text
+
+    def build_decode(self) -> Decode:
+        return _float32
+
+    def build_copy(self) -> Copy:
+        return _copy_float
+
+    def build_same(self) -> Same:
+        return float_same
+
+    def structure_hook(self, converter: Converter) -> StructureFn:
+        return _structure_float32
+
+    def unstructure_hook(self, converter: Converter) -> UnstructureFn:
+        return _unstructure_float32
+
+    def build_strategy(self, omitempty: bool) -> SearchStrategy[Any]:
+        from hypothesis import strategies as st
+
+        return st.floats(width=32, allow_nan=False, allow_infinity=False)
+
+
+# -- time.Time -------------------------------------------------------------------------------------
+
+_TIME_TEXTS: dict[tuple[int, int, int, bool], str] = {}
+_TIMES: dict[str, GoTime] = {}
+_REMEMBERED_MAX = 4096
+
+
+def _time_text(value: Any) -> str:
+    """GoTime is immutable and few distinct instants recur (start times, saved again and again): remembered.
+
+    Only for plain int fields, so that an odd value (1.0 == 1) never borrows the text of another.
+    """
+    if type(value) is not GoTime:
+        if not isinstance(value, GoTime):
+            raise Refused
+        return '"' + _format_time(value) + '"'
+    key = (value.unix_seconds, value.nanoseconds, value.utc_offset, value.numeric_zero_offset)
+    if type(key[0]) is not int or type(key[1]) is not int or type(key[2]) is not int or type(key[3]) is not bool:
+        return '"' + _format_time(value) + '"'
+    text = _TIME_TEXTS.get(key)
+    if text is None:
+        text = '"' + _format_time(value) + '"'
+        if len(_TIME_TEXTS) >= _REMEMBERED_MAX:
+            _TIME_TEXTS.clear()
+        _TIME_TEXTS[key] = text
+    return text
+
+
+def _format_time(value: GoTime) -> str:
+    try:
+        return value.format()
+    except (ValueError, TypeError, OverflowError):
+        raise Refused from None  # a time Go cannot write: the converter refuses it with its message
+
+
+def _time(value: Any) -> GoTime:
+    """GoTime is immutable and the same instants recur in every load: parsed once, then shared."""
+    if type(value) is not str:
+        raise Refused
+    parsed = _TIMES.get(value)
+    if parsed is None:
+        try:
+            parsed = GoTime.parse(value)
+        except ValueError:
+            raise Refused from None
+        if len(_TIMES) >= _REMEMBERED_MAX:
+            _TIMES.clear()
+        _TIMES[value] = parsed
+    return parsed
+
+
+def _time_exact(value: Any) -> bool:
+    return (
+        type(value) is GoTime
+        and type(value.unix_seconds) is int
+        and type(value.nanoseconds) is int
+        and type(value.utc_offset) is int
+        and type(value.numeric_zero_offset) is bool
+    )
+
+
+def _copy_time(value: Any) -> Any:
+    if not _time_exact(value):
+        raise NotExact
+    return value  # frozen, holding only ints: shared
+
+
+def _same_time(a: Any, b: Any) -> bool:
+    return b is a or (_time_exact(b) and a == b)
+
+
+def _structure_time(value: Any, _: Any) -> GoTime:
+    return GoTime.parse(check_str(value))
+
+
+def _unstructure_time(value: Any) -> str:
+    if not isinstance(value, GoTime):
+        raise ValueError(f"expected a GoTime, got {type(value).__name__}")
+    return value.format()
+
+
+class Time(GoType):
+    """Go's time.Time: RFC 3339 with nanoseconds, its UTC offset kept (see model.gotime)."""
+
+    def __repr__(self) -> str:
+        return "Time()"
+
+    def build_text(self) -> Text:
+        return _time_text
+
+    def build_decode(self) -> Decode:
+        return _time
+
+    def build_copy(self) -> Copy:
+        return _copy_time
+
+    def build_same(self) -> Same:
+        return _same_time
+
+    def structure_hook(self, converter: Converter) -> StructureFn:
+        return _structure_time
+
+    def unstructure_hook(self, converter: Converter) -> UnstructureFn:
+        return _unstructure_time
+
+    def build_strategy(self, omitempty: bool) -> SearchStrategy[Any]:
+        from persist_core.testing.strategies import go_times
+
+        return go_times()
