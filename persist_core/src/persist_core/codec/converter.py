@@ -3,8 +3,11 @@
 Decoding follows what kata's Go decoder accepts (unknown keys ignored, keys matched case-insensitively,
 ``null`` into a non-pointer field is a no-op) and refuses what it refuses (a string for a number, a
 float or an out-of-range value for an integer). Encoding refuses what Go could never have written, so
-a bad object fails before anything is stored. The generated functions handle what persist and kata write;
-the converter decides the rest, and its detailed twin says where a document failed.
+a bad object fails before anything is stored.
+
+The generated functions (each type's ``text`` and ``decode``) decide everything the model's types hold; the
+converter runs only when they refuse, to say why (its detailed twin names where a document failed), or to
+handle what no model type declares (``Any`` holding a str subclass or a tuple, left to cattrs).
 """
 
 from __future__ import annotations

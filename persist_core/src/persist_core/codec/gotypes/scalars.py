@@ -184,6 +184,18 @@ class Bool(_Leaf):
 # -- integers --------------------------------------------------------------------------------------
 
 
+def _zero(value: Any) -> int:
+    """The JSON number -0 is an integer zero to Go; any other value outside the type's range is refused."""
+    if type(value) is NegativeZero:
+        return 0
+    raise Refused
+
+
+def _zero_text(value: Any) -> str:
+    """A -0 that reached an integer field is written as Go holds it: 0."""
+    return int.__repr__(_zero(value))
+
+
 class Integer(_Leaf):
     """One of Go's integer types: a JSON integer in its range (never a float, even 7.0; never a bool)."""
 
@@ -200,14 +212,16 @@ class Integer(_Leaf):
 
         def text(value: Any) -> str:
             if type(value) is not int or not low <= value <= high:
-                raise Refused
+                return _zero_text(value)
             return int.__repr__(value)
 
         return text
 
     def encode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
-        code.refuse_unless(indent, f"type({src}) is int and {self.min} <= {src} <= {self.max}")
-        code.line(indent, f"{dst} = int.__repr__({src})")
+        code.line(indent, f"if type({src}) is int and {self.min} <= {src} <= {self.max}:")
+        code.line(indent + 1, f"{dst} = int.__repr__({src})")
+        code.line(indent, "else:")
+        code.call(_zero_text, src, dst, indent + 1)
 
     def key_text(self) -> Callable[[Any], str]:
         return self.text
@@ -217,14 +231,16 @@ class Integer(_Leaf):
 
         def decode(value: Any) -> int:
             if type(value) is not int or not low <= value <= high:
-                raise Refused
+                return _zero(value)
             return value
 
         return decode
 
     def decode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
-        code.refuse_unless(indent, f"type({src}) is int and {self.min} <= {src} <= {self.max}")
-        code.line(indent, f"{dst} = {src}")
+        code.line(indent, f"if type({src}) is int and {self.min} <= {src} <= {self.max}:")
+        code.line(indent + 1, f"{dst} = {src}")
+        code.line(indent, "else:")
+        code.call(_zero, src, dst, indent + 1)
 
     def key_decode(self) -> Callable[[str], Any]:
         parse = self.key_parser()
@@ -313,6 +329,8 @@ def _unstructure_float32(value: Any) -> Any:
 
 def _float32_text(value: Any) -> str:
     if type(value) is not float and type(value) is not int:
+        if type(value) is NegativeZero:
+            return "-0"
         raise Refused
     try:
         return format_float32(value)

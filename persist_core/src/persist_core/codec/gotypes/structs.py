@@ -8,6 +8,7 @@ leaving out an omitempty field when Go would (a nil pointer, a nil or empty slic
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -147,7 +148,7 @@ class Struct(GoType):
         if not self._explicit:
             cls = self.cls
             return lambda value: _structure(value, cls)
-        code = Source("def decode(d):", {"MISSING": _MISSING, "structure": _structure})
+        code = Source("def decode(d):", {"MISSING": _MISSING})
         self._decode_code(code, "d", "result", 1)
         code.line(1, "return result")
         return code.compile("decode", f"<persist codec: decode {self.cls.__qualname__}>")
@@ -163,11 +164,26 @@ class Struct(GoType):
         known = code.constant(frozenset(field.key for field in self.fields), "known")
         code.refuse_unless(indent, f"type({src}) is dict")
         code.line(indent, f"if not {src}.keys() <= {known}:")
-        # Unknown or case-folded keys: Go's rules, in the converter.
-        code.line(indent + 1, f"{dst} = structure({src}, {cls})")
-        code.line(indent, "else:")
-        arguments = [self._field_decode_code(code, field, src, indent + 1) for field in self.fields]
-        code.line(indent + 1, f"{dst} = {cls}({', '.join(arguments)})")
+        code.call(self._go_keys, src, src, indent + 1)  # unknown or case-folded keys: the rare case
+        arguments = [self._field_decode_code(code, field, src, indent) for field in self.fields]
+        code.line(indent, f"{dst} = {cls}({', '.join(arguments)})")
+
+    @cached_property
+    def _go_keys(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The object with its keys matched as Go matches them: an exact match, else the field's key in any
+        case; unknown keys are dropped, and of two keys for one field the last one written wins."""
+        known = {field.key for field in self.fields}
+        folded = {key.lower(): key for key in known}
+
+        def go_keys(value: dict[str, Any]) -> dict[str, Any]:
+            matched = {}
+            for written, item in value.items():
+                key = written if written in known else folded.get(written.lower())
+                if key is not None:
+                    matched[key] = item
+            return matched
+
+        return go_keys
 
     @staticmethod
     def _field_decode_code(code: Source, field: Field, src: str, indent: int) -> str:
