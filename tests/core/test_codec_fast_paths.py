@@ -22,6 +22,7 @@ from persist_core.codec import _converter, _dumps_with_converter
 from persist_core.codec.converter import NEGATIVE_ZERO
 from persist_core.codec.decoders import Decoders
 from persist_core.codec.encoders import Encoders
+from persist_core.codec.parsing import parse_text
 from persist_core.errors import CorruptStateError, EncodeError
 from persist_core.model import (
     MODEL_CLASSES,
@@ -43,7 +44,7 @@ from persist_core.testing.strategies import _for_type, json_values, model_object
 
 def converter_loads(data: bytes, cls: type) -> Any:
     """What ``codec.loads`` did before the fast path: parse, then the converter."""
-    document = codec._parse(data.decode("utf-8", errors="replace"))
+    document = parse_text(data.decode("utf-8", errors="replace"))
     try:
         return _converter().structure(document, cls)
     except Exception as exc:
