@@ -14,12 +14,13 @@ from typing import Any, TypeVar
 from cattrs import BaseValidationError, Converter
 
 from persist_core.codec.converter import RAW_NUMBER_MARKER, make_converter
-from persist_core.codec.decoders import Decoders
+from persist_core.codec.decoders import Decoders, _time
 from persist_core.codec.depth import GO_MAX_DEPTH, nesting_depth, recursion_room
 from persist_core.codec.encoders import Encoders
 from persist_core.codec.explain import field_errors
 from persist_core.codec.generated import Refused
 from persist_core.codec.parsing import GO_UTF8, parse_bytes, parse_text
+from persist_core.codec.structs import NOT_SURE, StructDecoders
 from persist_core.errors import CorruptStateError, EncodeError
 
 __all__ = ["dumps", "loads"]
@@ -36,6 +37,7 @@ def _converter(detailed: bool = False) -> Converter:
 
 _encoders = Encoders()
 _decoders = Decoders(_converter)
+_struct_decoders = StructDecoders(_time)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -128,6 +130,18 @@ def _decode_deep(data: bytes | str, cls: type[T], source: str | None) -> T:
 
 
 def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
+    if type(data) is bytes:
+        decode = _struct_decoders.for_class(cls)
+        if decode is not None:
+            try:
+                return decode(data)  # type: ignore[no-any-return]
+            except NOT_SURE:  # the full way below decides, as it always did
+                pass
+    return _decode_fully(data, cls, source)
+
+
+def _decode_fully(data: bytes | str, cls: type[T], source: str | None) -> T:
+    """Parse, then the generated decoder, then the converter: each decides what the one before is unsure of."""
     where = f"{source}: " if source else ""
     try:
         document = parse_bytes(data) if isinstance(data, (bytes, bytearray)) else parse_text(data)
