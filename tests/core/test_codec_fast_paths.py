@@ -24,6 +24,7 @@ from persist_core.codec import _converter, _dumps_with_converter
 from persist_core.codec import converter as reference_converter
 from persist_core.codec.converter import NEGATIVE_ZERO
 from persist_core.codec.describe import describe
+from persist_core.codec.parsing import parse_text
 from persist_core.errors import CorruptStateError, EncodeError
 from persist_core.model import (
     MODEL_CLASSES,
@@ -45,7 +46,7 @@ from persist_core.testing.strategies import _for_type, json_values, model_object
 
 def converter_loads(data: bytes, cls: type) -> Any:
     """What ``codec.loads`` did before the fast path: parse, then the converter."""
-    document = codec._parse(data.decode("utf-8", errors="replace"))
+    document = parse_text(data.decode("utf-8", errors="replace"))
     try:
         return _converter().structure(document, cls)
     except Exception as exc:
@@ -54,7 +55,7 @@ def converter_loads(data: bytes, cls: type) -> Any:
 
 def generated_loads(data: bytes, cls: type) -> Any:
     """The generated decoder alone (Refused, its only signal, propagates)."""
-    return describe(cls).decode(codec._parse(data.decode("utf-8", errors="replace")))
+    return describe(cls).decode(parse_text(data.decode("utf-8", errors="replace")))
 
 
 def generated_dumps(obj: Any) -> bytes:

@@ -6,7 +6,6 @@ Go's HTML-safe escaping, its float32 and time formats, and the trailing newline 
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Callable
@@ -14,11 +13,13 @@ from typing import Any, TypeVar
 
 from cattrs import BaseValidationError, Converter
 
-from persist_core.codec.converter import NEGATIVE_ZERO, RAW_NUMBER_MARKER, reference
+from persist_core.codec.converter import RAW_NUMBER_MARKER, reference
 from persist_core.codec.depth import GO_MAX_DEPTH, nesting_depth, recursion_room
 from persist_core.codec.describe import describe
 from persist_core.codec.explain import field_errors
 from persist_core.codec.generated import Refused
+from persist_core.codec.parsing import GO_UTF8, parse_bytes, parse_text
+from persist_core.codec.structs import NOT_SURE, StructDecoders
 from persist_core.errors import CorruptStateError, EncodeError
 
 __all__ = ["dumps", "loads"]
@@ -28,18 +29,8 @@ T = TypeVar("T")
 
 #: The reference converter (``detailed``: the one that explains failures), made on first need.
 _converter: Callable[..., Converter] = reference
+_struct_decoders = StructDecoders()
 
-
-def _replace_each_byte(exc: UnicodeError) -> tuple[str, int]:
-    """Go's decoder reads invalid UTF-8 one byte at a time: a U+FFFD for every byte, where Python's own
-    "replace" gives one for a truncated sequence (so ``"a\xe6\x97b"`` would load as other text than in Go)."""
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    return "\ufffd" * (exc.end - exc.start), exc.end
-
-
-_GO_UTF8 = "persist-go-utf8"
-codecs.register_error(_GO_UTF8, _replace_each_byte)
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _MARKER_TEXT = re.escape(json.dumps(RAW_NUMBER_MARKER)[1:-1])
@@ -92,52 +83,8 @@ def _dumps_with_converter(obj: Any) -> bytes:
         raise EncodeError(f"cannot encode {type(obj).__name__} as kata JSON: {exc}") from exc
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"number {text} is out of range")
-    return value
-
-
 def _describe(exc: BaseException, _type: Any) -> str:
     return str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
-
-
-# A number -0 somewhere outside a string (strings may match too; that only costs the slower parse). The
-# regex looks for the rare "-0" first, then back over JSON's whitespace for what may precede a value.
-_MINUS_ZERO = re.compile(r"-0(?![0-9.eE])")
-_JSON_SPACE = " \t\n\r"
-
-
-def _maybe_negative_zero(text: str) -> bool:
-    for match in _MINUS_ZERO.finditer(text):
-        before = match.start() - 1
-        while before >= 0 and text[before] in _JSON_SPACE:
-            before -= 1
-        if before >= 0 and text[before] in ":,[":
-            return True
-    return False
-
-
-def _parse_int(text: str) -> int:
-    return NEGATIVE_ZERO if text == "-0" else int(text)
-
-
-# Made once: json.loads(text, **options) would build a decoder and its scanner for every document.
-_decode_json = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_float).decode
-_decode_json_keeping_negative_zero = json.JSONDecoder(
-    parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int
-).decode
-
-
-def _parse(text: str) -> Any:
-    if "-0" in text and _maybe_negative_zero(text):
-        return _decode_json_keeping_negative_zero(text)
-    return _decode_json(text)
 
 
 def _explain(data: Any, cls: type) -> str:
@@ -165,7 +112,7 @@ def loads(data: bytes | str, cls: type[T], *, source: str | None = None) -> T:
 
 def _decode_deep(data: bytes | str, cls: type[T], source: str | None) -> T:
     """A document nested deeper than Python's recursion limit: Go's depth bound decides (see codec.depth)."""
-    text = data.decode("utf-8", errors=_GO_UTF8) if isinstance(data, (bytes, bytearray)) else data
+    text = data.decode("utf-8", errors=GO_UTF8) if isinstance(data, (bytes, bytearray)) else data
     levels = nesting_depth(text)
     if levels > GO_MAX_DEPTH:
         where = f"{source}: " if source else ""
@@ -173,16 +120,25 @@ def _decode_deep(data: bytes | str, cls: type[T], source: str | None) -> T:
             f"{where}not valid JSON: nested {levels} levels deep, Go's decoder stops at {GO_MAX_DEPTH}"
         )
     with recursion_room(levels):
-        return _decode(data, cls, source)
+        return _decode(text, cls, source)  # the json module's path: its stack use per level is known
 
 
 def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
+    if type(data) is bytes:
+        decode = _struct_decoders.for_class(cls)
+        if decode is not None:
+            try:
+                return decode(data)  # type: ignore[no-any-return]
+            except NOT_SURE:  # the full way below decides, as it always did
+                pass
+    return _decode_fully(data, cls, source)
+
+
+def _decode_fully(data: bytes | str, cls: type[T], source: str | None) -> T:
+    """Parse, then the generated decoder, then the converter: each decides what the one before is unsure of."""
     where = f"{source}: " if source else ""
     try:
-        text = data.decode("utf-8", errors=_GO_UTF8) if isinstance(data, (bytes, bytearray)) else data
-        if text.startswith("\ufeff"):
-            raise ValueError("a byte order mark is not valid JSON")
-        document = _parse(text)
+        document = parse_bytes(data) if isinstance(data, (bytes, bytearray)) else parse_text(data)
     except (ValueError, TypeError) as exc:
         raise CorruptStateError(f"{where}not valid JSON: {exc}") from exc
     try:

@@ -7,6 +7,7 @@ A description (a :class:`GoType`) is made once per declared Python type by ``cod
 - ``copy`` and ``same``: the exact copy and exact comparison the caches rely on (see codec.exact),
 - ``structure_hook`` and ``unstructure_hook``: the cattrs hooks of the reference converter, which handles
   the rare values the generated functions leave to it and explains every refusal,
+- ``msgspec_type`` and ``from_msgspec``: the shortcut that decodes a struct straight from bytes (codec.structs),
 - ``strategy``: hypothesis' strategy for valid values (testing only; hypothesis is imported there).
 
 The ``*_code`` methods write the same logic inline into a generated function (for the types small enough to
@@ -32,6 +33,10 @@ Copy = Callable[[Any], Any]
 Same = Callable[[Any, Any], bool]
 StructureFn = Callable[[Any, Any], Any]
 UnstructureFn = Callable[[Any], Any]
+
+
+class Unsupported(Exception):
+    """A type msgspec does not decode here (see codec.structs): a class holding it always goes the full way."""
 
 
 def refuse(*_: object) -> Any:
@@ -138,6 +143,16 @@ class GoType:
         function = code.constant(self.same, "s")
         code.line(indent, f"if not {function}({a}, {b}):")
         code.line(indent + 1, "return False")
+
+    # -- decoding straight from bytes (codec.structs: msgspec checks the bytes, then a generated function) -
+
+    def msgspec_type(self) -> Any:
+        """The msgspec type of a non-null JSON value; raises Unsupported (the bytes then go the full way)."""
+        raise Unsupported
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        """An expression for the model value of the (not null) msgspec value in variable ``value``."""
+        return value
 
     # -- the reference converter (cattrs) ----------------------------------------------------------
 

@@ -9,7 +9,16 @@ from cattrs.cols import list_structure_factory
 
 from persist_core.codec.converter import json_type
 from persist_core.codec.generated import NotExact, Refused, Source
-from persist_core.codec.gotypes.base import Copy, Decode, GoType, Same, StructureFn, Text, UnstructureFn
+from persist_core.codec.gotypes.base import (
+    Copy,
+    Decode,
+    GoType,
+    Same,
+    StructureFn,
+    Text,
+    UnstructureFn,
+    Unsupported,
+)
 from persist_core.codec.gotypes.foreign import AnyJSON, plain_json_text
 from persist_core.codec.gotypes.scalars import String, string
 
@@ -74,6 +83,12 @@ class Optional(GoType):
         code.line(indent + 2, "return False")
         code.line(indent, "else:")
         self.inner.same_code(code, a, b, indent + 1, depth)
+
+    def msgspec_type(self) -> Any:
+        return self.inner.msgspec_type()
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        return self.inner.from_msgspec(code, value)
 
     def structure_hook(self, converter: Converter) -> StructureFn:
         arg = self.inner.tp
@@ -237,6 +252,17 @@ class List(GoType):
         code.line(indent + 1, "return False")
         code.line(indent, f"for {x}, {y} in zip({a}, {b}):")
         self.item.same_code(code, x, y, indent + 1, depth - 1)
+
+    def msgspec_type(self) -> Any:
+        if self.item.nullable:
+            raise Unsupported
+        return list[self.item.msgspec_type()]  # type: ignore[misc]
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        element = code.name("x")
+        item = self.item.from_msgspec(code, element)
+        # Strings, booleans, integers: msgspec's list is new and ours alone.
+        return value if item == element else f"[{item} for {element} in {value}]"
 
     def structure_hook(self, converter: Converter) -> StructureFn:
         tp = self.tp

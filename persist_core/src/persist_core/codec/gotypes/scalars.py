@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from cattrs import Converter
 
@@ -108,6 +108,9 @@ class String(_Leaf):
     def key_decode(self) -> Callable[[str], Any]:
         return lambda key: key
 
+    def msgspec_type(self) -> Any:
+        return str
+
     def structure_hook(self, converter: Converter) -> StructureFn:
         return lambda value, _: check_str(value)
 
@@ -168,6 +171,9 @@ class Bool(_Leaf):
     def same_code(self, code: Source, a: str, b: str, indent: int, depth: int) -> None:
         code.line(indent, f"if {b} is not {a}:")
         code.line(indent + 1, "return False")
+
+    def msgspec_type(self) -> Any:
+        return bool
 
     def structure_hook(self, converter: Converter) -> StructureFn:
         return lambda value, _: _check_bool(value)
@@ -252,6 +258,11 @@ class Integer(_Leaf):
                 raise Refused from None
 
         return decode
+
+    def msgspec_type(self) -> Any:
+        import msgspec
+
+        return Annotated[int, msgspec.Meta(ge=self.min, le=self.max)]  # -0 reads as 0, as Go reads it
 
     def check(self) -> Callable[[Any], int]:
         """The converter's check: a Go integer in range, with its message otherwise (-0 is 0)."""
@@ -481,6 +492,12 @@ class Time(GoType):
 
     def build_copy(self) -> Copy:
         return _copy_time
+
+    def msgspec_type(self) -> Any:
+        return str
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        return f"{code.constant(_time, 'time')}({value})"
 
     def build_same(self) -> Same:
         return _same_time

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import attrs
 from cattrs import Converter
@@ -18,7 +18,17 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from persist_core.codec.converter import json_type
 from persist_core.codec.generated import Refused, Source
-from persist_core.codec.gotypes.base import Copy, Decode, GoType, Same, StructureFn, Text, UnstructureFn, refuse
+from persist_core.codec.gotypes.base import (
+    Copy,
+    Decode,
+    GoType,
+    Same,
+    StructureFn,
+    Text,
+    UnstructureFn,
+    Unsupported,
+    refuse,
+)
 from persist_core.codec.gotypes.scalars import string
 from persist_core.model._fields import GO_KEY, OMITEMPTY
 
@@ -61,6 +71,14 @@ def _structure(value: Any, cls: type) -> Any:
         return reference().structure(value, cls)
     except Exception:  # noqa: BLE001 - the converter's own failure, reported again by the whole-document run
         raise Refused from None
+
+
+def _zero(code: Source, field: Field) -> str:
+    """An expression for the field's zero value (a new one where the default is a factory)."""
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return f"{code.constant(default.factory, 'z')}()"
+    return code.constant(default, "z")
 
 
 class Struct(GoType):
@@ -189,11 +207,7 @@ class Struct(GoType):
     def _field_decode_code(code: Source, field: Field, src: str, indent: int) -> str:
         """Code for one field; returns the keyword argument that passes it."""
         value, result = code.name("v"), code.name("a")
-        default = field.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            zero = f"{code.constant(default.factory, 'z')}()"
-        else:
-            zero = code.constant(default, "z")
+        zero = _zero(code, field)
         if field.type.nullable:
             # null stays null; only a missing key takes the zero value.
             code.line(indent, f"{value} = {src}.get({field.key!r}, MISSING)")
@@ -209,6 +223,66 @@ class Struct(GoType):
         code.line(indent, "else:")
         field.type.non_null.decode_code(code, value, result, indent + 1)
         return f"{field.alias}={result}"
+
+    # -- decoding straight from bytes (codec.structs) ----------------------------------------------
+
+    @cached_property
+    def decode_bytes(self) -> Callable[[bytes], Any] | None:
+        """msgspec's check of the bytes, then the model objects from its structs; None: not for this class.
+
+        Raises Refused or msgspec's DecodeError when not sure (the full way then decides)."""
+        import msgspec
+
+        try:
+            decode: Callable[[bytes], Any] = msgspec.json.Decoder(self.msgspec_type()).decode
+            convert = self._from_msgspec
+        except Unsupported:
+            return None
+        return lambda data: convert(decode(data))
+
+    def msgspec_type(self) -> Any:
+        return self._msgspec_struct
+
+    @cached_property
+    def _msgspec_struct(self) -> type:
+        """Exact Go keys only (``forbid_unknown_fields``), each field also null or missing (UNSET)."""
+        import msgspec
+
+        if not self._explicit:
+            raise Unsupported
+        fields = [
+            (
+                f"f{index}",
+                Union[field.type.msgspec_type(), None, msgspec.UnsetType],  # noqa: UP007 - made at run time
+                msgspec.field(default=msgspec.UNSET, name=field.key),
+            )
+            for index, field in enumerate(self.fields)
+        ]
+        return msgspec.defstruct(f"{self.cls.__name__}Document", fields, forbid_unknown_fields=True)
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        return f"{code.constant(self._from_msgspec, 'convert')}({value})"
+
+    @cached_property
+    def _from_msgspec(self) -> Callable[[Any], Any]:
+        """``def convert(s)``: the model object of the struct ``s``, each field as ``decode`` reads it."""
+        import msgspec
+
+        code = Source("def convert(s):", {"UNSET": msgspec.UNSET})
+        arguments = []
+        for index, field in enumerate(self.fields):
+            value = code.name("v")
+            code.line(1, f"{value} = s.f{index}")
+            zero, inner = _zero(code, field), field.type.non_null.from_msgspec(code, value)
+            if field.type.nullable:
+                # null is nil; only a missing key takes the zero value.
+                expression = f"({zero} if {value} is UNSET else None if {value} is None else {inner})"
+            else:
+                # null into a non-pointer field is a no-op in Go: the zero value, as for a missing key.
+                expression = f"({zero} if {value} is None or {value} is UNSET else {inner})"
+            arguments.append(f"{field.alias}={expression}")
+        code.line(1, f"return {code.constant(self.cls, 'cls')}({', '.join(arguments)})")
+        return code.compile("convert", f"<persist codec: struct to {self.cls.__qualname__}>")
 
     # -- exact copies and comparisons --------------------------------------------------------------
 
