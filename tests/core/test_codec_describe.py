@@ -1,0 +1,94 @@
+"""The descriptions of Go types: every field the model declares has one, each holds Go's rules, and the
+functions generated from them are the ones the codec runs (their source shown in tracebacks)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import traceback
+from typing import Any
+
+import attrs
+import pytest
+
+from persist_core.codec.describe import describe
+from persist_core.codec.gotypes.base import Unknown
+from persist_core.codec.gotypes.containers import List, Map, Optional, Set
+from persist_core.codec.gotypes.foreign import ForeignObject, ForeignValue
+from persist_core.codec.gotypes.scalars import Integer, String, Time
+from persist_core.codec.gotypes.structs import Struct
+from persist_core.model import MODEL_CLASSES, ContainerState, GoTime, Mount, Process, Uint32
+from persist_core.model.config import ContainerConfig, SandboxConfig
+from persist_core.model.device import DeviceState
+from persist_core.model.hypervisor import Bridge, HypervisorState
+from persist_core.model.network import NetworkInterface
+
+
+def field_type(cls: type, name: str) -> Any:
+    return attrs.fields_dict(cls)[name].type
+
+
+@pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)
+def test_every_declared_field_has_a_go_type(cls: type) -> None:
+    for field in attrs.fields(cls):
+        assert not isinstance(describe(field.type), Unknown), f"{cls.__name__}.{field.name}: {field.type!r}"
+
+
+def test_one_description_per_annotation() -> None:
+    assert describe(ContainerState) is describe(ContainerState)
+    assert describe(list[Mount] | None) is describe(list[Mount] | None)
+    assert describe(Uint32) is describe(field_type(Bridge, "device_addr")).non_null.key  # type: ignore[attr-defined]
+
+
+def test_descriptions_hold_gos_rules() -> None:
+    pid = describe(field_type(Process, "pid"))
+    assert isinstance(pid, Integer) and (pid.go_type, pid.min, pid.max) == ("int", -(2**63), 2**63 - 1)
+    uid = describe(Uint32)
+    assert isinstance(uid, Integer) and (uid.go_type, uid.min, uid.max) == ("uint32", 0, 2**32 - 1)
+    assert isinstance(describe(GoTime), Time)
+    # a nil pointer is left out under omitempty; a slice or map also when empty
+    agent = describe(field_type(SandboxConfig, "kata_agent_config"))
+    assert isinstance(agent, Optional) and isinstance(agent.inner, Struct) and agent.omitted_texts == ("null",)
+    vfio = describe(field_type(DeviceState, "vfio_devs"))
+    assert isinstance(vfio, Optional) and isinstance(vfio.inner, List) and vfio.omitted_texts == ("null", "[]")
+    # nil and empty are different things: null decodes to None only where Go has a pointer, slice or map
+    assert describe(field_type(ContainerState, "mounts")).nullable
+    assert not describe(field_type(ContainerState, "state")).nullable
+    assert isinstance(describe(field_type(HypervisorState, "block_index_map")).non_null, Set)
+    annotations = describe(field_type(ContainerConfig, "annotations")).non_null
+    assert isinstance(annotations, Map) and isinstance(annotations.key, String)
+    resources = describe(field_type(ContainerConfig, "resources"))
+    assert isinstance(resources, ForeignObject) and resources.go_type == "specs.LinuxResources"
+    cgroups = describe(field_type(SandboxConfig, "cgroups"))
+    assert isinstance(cgroups, ForeignValue) and cgroups.pointer and not cgroups.nullable
+    addrs = describe(field_type(NetworkInterface, "addrs")).non_null
+    assert isinstance(addrs, List) and isinstance(addrs.item, ForeignValue) and not addrs.item.pointer
+
+
+def test_what_the_model_does_not_use_is_left_to_cattrs() -> None:
+    for tp in (int, float, bytes, list, dict, int | str, tuple[int, int]):
+        described = describe(tp)
+        assert isinstance(described, Unknown) and not described.has_hooks
+
+
+def test_a_traceback_through_generated_code_shows_its_source() -> None:
+    """The generated functions' source is registered in linecache: a traceback through one shows the line."""
+    frames = None
+    try:
+        describe(ContainerState).text(ContainerState(mounts=[Mount(options=[1])]))  # type: ignore[list-item]
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+    assert frames is not None
+    generated = [frame for frame in frames if frame.filename == "<persist codec: encode ContainerState>"]
+    assert generated and generated[-1].line == "raise Refused"
+
+
+def test_the_codec_does_not_import_hypothesis() -> None:
+    code = (
+        "import sys\n"
+        "from persist_core import codec\n"
+        "from persist_core.model import SandboxState\n"
+        "codec.loads(codec.dumps(SandboxState()), SandboxState)\n"
+        "assert 'hypothesis' not in sys.modules, 'hypothesis imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
