@@ -37,7 +37,7 @@ def _converter(detailed: bool = False) -> Converter:
 
 _encoders = Encoders()
 _decoders = Decoders(_converter)
-_struct_decoders = StructDecoders(_time)
+_struct_decoders = StructDecoders(_time, _decoders.for_type)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode

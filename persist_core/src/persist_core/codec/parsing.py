@@ -31,7 +31,7 @@ try:  # an optional speed-up: without it, every document goes the json module's 
 except ImportError:  # pragma: no cover - msgspec is a dependency of persist-core
     msgspec = None  # type: ignore[assignment]
 
-__all__ = ["GO_UTF8", "parse_bytes", "parse_text"]
+__all__ = ["GO_UTF8", "may_hold_negative_zero", "parse_bytes", "parse_text"]
 
 
 def _replace_each_byte(exc: UnicodeError) -> tuple[str, int]:
@@ -84,6 +84,11 @@ def _maybe_negative_zero(text: str) -> bool:
         if before >= 0 and text[before] in ":,[":
             return True
     return False
+
+
+def may_hold_negative_zero(data: bytes) -> bool:
+    """Whether ``data`` may hold a number ``-0``, which only the json module's path reads as Go does."""
+    return b"-0" in data and _maybe_negative_zero_bytes(data)
 
 
 def _maybe_negative_zero_bytes(data: bytes) -> bool:

@@ -8,15 +8,16 @@ decides as it always did. What it accepts gives the very objects of the full way
 - every key must be the field's exact Go key (``forbid_unknown_fields``): Go's case-insensitive matches and
   unknown keys go the full way;
 - every integer must be a JSON integer within its Go type's range (a float, ``true`` or 2**64 is refused);
-  ``-0`` reads as 0, as Go and the full way read it into an integer;
+  ``-0`` reads as 0, as in Go and the full way;
 - strings must be valid UTF-8 without lone surrogate escapes, which the full way replaces as Go does;
 - null into a field declared nullable (``X | None``: Go's pointers, slices and maps) is None, into anything
   else a no-op (the zero value), as the full way reads it; a missing key leaves the field's zero value;
 - duplicate keys: the last one wins, whole, as in the json module's dict;
 - times are parsed by the full way's own function, which refuses what Go cannot read.
 
-Only classes made of strings, booleans, Go integers, times, slices of these and nested classes are decoded
-here; a class holding anything else (float32, maps, foreign JSON) always goes the full way.
+- types msgspec cannot check as Go reads them (float32, maps, sets, foreign JSON) are parsed as any JSON and
+  handed to the full way's own decoder for their type; a record of such a class that may hold a number ``-0``
+  goes the full way, whose parser marks it (see ``codec.parsing``).
 ``tests/core/test_codec_structs.py`` compares both ways on generated objects and mutated records.
 """
 
@@ -29,6 +30,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import attrs
 
 from persist_core.codec.generated import Refused, Source, is_model
+from persist_core.codec.parsing import may_hold_negative_zero
 from persist_core.model._fields import GO_KEY
 from persist_core.model._gotypes import GoInt
 from persist_core.model.gotime import GoTime
@@ -42,6 +44,23 @@ Decode = Callable[[bytes], Any]
 
 #: What a struct decoder raises when it is not sure: the caller then takes the full way.
 NOT_SURE: tuple[type[Exception], ...] = (Refused,) if msgspec is None else (Refused, msgspec.DecodeError)
+
+
+_INT64 = range(-(2**63), 2**63)
+_NATIVE: dict[Any, Any] = {str: str, GoTime: str, bool: bool}
+
+
+def _go_int(tp: Any) -> GoInt | None:
+    marker = tp.__metadata__[0] if get_origin(tp) is Annotated else None
+    return marker if isinstance(marker, GoInt) else None
+
+
+def _int_annotation(tp: Any) -> Any | None:
+    """A Go integer msgspec can bound (its bounds are int64s; uint64 and uint are parsed as any JSON)."""
+    marker = _go_int(tp)
+    if marker is None or marker.min not in _INT64 or marker.max not in _INT64:
+        return None
+    return Annotated[int, msgspec.Meta(ge=marker.min, le=marker.max)]
 
 
 class _Unsupported(Exception):
@@ -67,11 +86,25 @@ def _fields_supported(cls: type) -> bool:
     )
 
 
+def _decoder(decode: Callable[[bytes], Any], convert: Callable[[Any], Any], *, guard: bool) -> Decode:
+    if not guard:
+        return lambda data: convert(decode(data))
+
+    def decoder(data: bytes) -> Any:
+        if may_hold_negative_zero(data):
+            raise Refused
+        return convert(decode(data))
+
+    return decoder
+
+
 class StructDecoders:
     """A decoder per model class, made on first use; ``None`` for a class that always goes the full way."""
 
-    def __init__(self, time: Callable[[Any], GoTime]) -> None:
+    def __init__(self, time: Callable[[Any], GoTime], full_way: Callable[[Any], Callable[[Any], Any]]) -> None:
         self._time = time
+        self._full_way = full_way
+        self._any_inside: dict[type, bool] = {}
         self._decoders: dict[type, Decode | None] = {}
         self._structs: dict[type, type] = {}
         self._converters: dict[type, Callable[[Any], Any]] = {}
@@ -89,13 +122,23 @@ class StructDecoders:
             except _Unsupported:
                 pass
             else:
-                decode: Callable[[bytes], Any] = msgspec.json.Decoder(struct).decode
-
-                def decoder(data: bytes) -> Any:
-                    return convert(decode(data))
-
+                decoder = _decoder(msgspec.json.Decoder(struct).decode, convert, guard=self._parses_any(struct))
         self._decoders[cls] = decoder
         return decoder
+
+    def _parses_any(self, annotation: Any) -> bool:
+        """Whether some value is parsed as any JSON, where a ``-0`` would lose the mark the full way gives it."""
+        if annotation is Any:
+            return True
+        if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+            found = self._any_inside.get(annotation)
+            if found is None:
+                self._any_inside[annotation] = False  # a class met again inside itself adds nothing new
+                found = self._any_inside[annotation] = any(
+                    self._parses_any(tp) for tp in annotation.__annotations__.values()
+                )
+            return found
+        return any(self._parses_any(arg) for arg in get_args(annotation) if arg is not type(None))
 
     # -- the msgspec side: what the bytes must look like ----------------------------------------------
 
@@ -118,27 +161,23 @@ class StructDecoders:
         return struct
 
     def _annotation(self, tp: Any) -> Any:
-        """The msgspec type of a non-null JSON value of a field declared ``tp``."""
+        """The msgspec type of a non-null JSON value of a field declared ``tp``.
+
+        Types msgspec cannot check as Go reads them (float32, maps, sets, foreign JSON) are parsed as any JSON
+        (``Any``: the very document ``parsing.parse_bytes`` gives, since a record holding ``-0`` never comes
+        here) and handed to the full way's decoder for their type.
+        """
         inner = _optional_arg(tp)
         if inner is not None:
             return self._annotation(inner)
-        if tp is str or tp is GoTime:
-            return str
-        if tp is bool:
-            return bool
-        if get_origin(tp) is Annotated:
-            marker = tp.__metadata__[0]
-            if isinstance(marker, GoInt):
-                return Annotated[int, msgspec.Meta(ge=marker.min, le=marker.max)]
-            raise _Unsupported
-        if get_origin(tp) is list:
-            (item,) = get_args(tp)
-            if _optional_arg(item) is not None:
-                raise _Unsupported
-            return list[self._annotation(item)]  # type: ignore[misc]
+        native = _NATIVE.get(tp) or _int_annotation(tp)
+        if native is not None:
+            return native
+        if get_origin(tp) is list and _optional_arg(get_args(tp)[0]) is None:
+            return list[self._annotation(get_args(tp)[0])]  # type: ignore[misc]
         if is_model(tp):
             return self._struct(tp)
-        raise _Unsupported
+        return Any
 
     # -- the model side: objects from the decoded struct ----------------------------------------------
 
@@ -154,6 +193,9 @@ class StructDecoders:
 
     def time(self) -> Callable[[Any], GoTime]:
         return self._time
+
+    def full_way(self, tp: Any) -> Callable[[Any], Any]:
+        return self._full_way(tp)
 
 
 class _ConvertSource(Source):
@@ -189,12 +231,15 @@ class _ConvertSource(Source):
         """An expression for the model value of the (not null) struct value ``value``, declared ``tp``."""
         if tp is GoTime:
             return f"time({value})"
-        if get_origin(tp) is list:
+        if tp is str or tp is bool or _int_annotation(tp) is not None:
+            return value
+        if get_origin(tp) is list and _optional_arg(get_args(tp)[0]) is None:
             (item,) = get_args(tp)
-            if is_model(item) or item is GoTime:
-                element = self._name("x")
-                return f"[{self._value(item, element)} for {element} in {value}]"
-            return value  # strings, booleans, integers: msgspec's list is new and ours alone
+            element = self._name("x")
+            converted = self._value(item, element)
+            if converted == element:
+                return value  # strings, booleans, integers: msgspec's list is new and ours alone
+            return f"[{converted} for {element} in {value}]"
         if is_model(tp):
             return f"{self.constant(self._decoders._converter(tp), 'convert')}({value})"
-        return value
+        return f"{self.constant(self._decoders.full_way(tp), 'full')}({value})"  # parsed as any JSON
