@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"persistbench/katago/persistapi"
 )
 
 const (
@@ -23,15 +25,15 @@ const (
 
 // FS mirrors kata's driver struct: the last state given to ToDisk or read by FromDisk.
 type FS struct {
-	sandboxState   *SandboxState
-	containerState map[string]ContainerState
+	sandboxState   *persistapi.SandboxState
+	containerState map[string]persistapi.ContainerState
 	root           string // kata's storageRootPath ("/run/vc"); records live under <root>/sbs
 }
 
 func newFS(root string) *FS {
 	return &FS{
-		sandboxState:   &SandboxState{},
-		containerState: make(map[string]ContainerState),
+		sandboxState:   &persistapi.SandboxState{},
+		containerState: make(map[string]persistapi.ContainerState),
 		root:           root,
 	}
 }
@@ -77,7 +79,7 @@ func mkdirAllInheritedOwner(path string, perm os.FileMode) error {
 }
 
 // ToDisk writes the sandbox record, then every container record, then removes stale container dirs.
-func (fs *FS) ToDisk(ss SandboxState, cs map[string]ContainerState) (retErr error) {
+func (fs *FS) ToDisk(ss persistapi.SandboxState, cs map[string]persistapi.ContainerState) (retErr error) {
 	id := ss.SandboxContainer
 	if id == "" {
 		return errors.New("sandbox container id required")
@@ -133,8 +135,8 @@ func (fs *FS) ToDisk(ss SandboxState, cs map[string]ContainerState) (retErr erro
 }
 
 // FromDisk reads the sandbox record and every container record under the sandbox directory.
-func (fs *FS) FromDisk(sid string) (SandboxState, map[string]ContainerState, error) {
-	ss := SandboxState{}
+func (fs *FS) FromDisk(sid string) (persistapi.SandboxState, map[string]persistapi.ContainerState, error) {
+	ss := persistapi.SandboxState{}
 	if sid == "" {
 		return ss, nil, errors.New("restore requires sandbox id")
 	}
@@ -164,7 +166,7 @@ func (fs *FS) FromDisk(sid string) (SandboxState, map[string]ContainerState, err
 			return ss, nil, err
 		}
 		defer cf.Close()
-		var state ContainerState
+		var state persistapi.ContainerState
 		if err := json.NewDecoder(cf).Decode(&state); err != nil {
 			return ss, nil, err
 		}

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"persistbench/katago/persistapi"
 )
 
 type reply struct {
@@ -37,8 +39,8 @@ func cpuTime() int64 {
 }
 
 func main() {
-	var sandbox SandboxState
-	var containers map[string]ContainerState
+	var sandbox persistapi.SandboxState
+	var containers map[string]persistapi.ContainerState
 	writers := map[string]*FS{}
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)

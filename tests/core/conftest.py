@@ -1,4 +1,7 @@
-"""The Go oracle: tests/core/go/gojson.go built once per session, to ask what Go's encoding/json does."""
+"""The Go oracle: tests/core/go built once per session, to ask what Go's encoding/json does.
+
+Its foreign structs are kata's persistapi from benchmarks/kata_go (the one copy; go.mod points there).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-GO_SOURCE = Path(__file__).parent / "go" / "gojson.go"
+GO_SOURCE = Path(__file__).parent / "go"
 
 #: ``go_json(mode, lines)``: one answer line per input line (see gojson.go for the modes).
 GoJson = Callable[[str, list[str]], list[str]]
@@ -27,9 +30,12 @@ def go_json(tmp_path_factory: pytest.TempPathFactory) -> GoJson:
         "HOME": str(work),
         "GOCACHE": str(work / "cache"),
         "GOPATH": str(work / "gopath"),
+        "GOFLAGS": "-mod=readonly",
+        "GOPROXY": "off",  # standard library and this repository only: never the network
+        "GOTOOLCHAIN": "local",
     }
     binary = work / "gojson"
-    subprocess.run([go, "build", "-o", str(binary), str(GO_SOURCE)], check=True, env=env, timeout=600)
+    subprocess.run([go, "build", "-o", str(binary), "."], cwd=GO_SOURCE, check=True, env=env, timeout=600)
 
     def run(mode: str, lines: list[str]) -> list[str]:
         assert all("\n" not in line for line in lines)

@@ -51,11 +51,51 @@ def assert_same_as_full_way(data: bytes, cls: type) -> None:
 def test_the_shortcut_covers_container_records_only_where_it_can() -> None:
     # Without these the file would prove nothing: container records are what a load decodes N times.
     assert ContainerState in SHORTCUT_CLASSES
-    assert SandboxState not in SHORTCUT_CLASSES  # float32, maps and foreign JSON: always the full way
+    assert SandboxState in SHORTCUT_CLASSES  # float32, maps and foreign JSON: parsed as any JSON, then the full way
 
 
 def container_records() -> list[bytes]:
     return [data for sample in kata_samples() for data in sample.containers.values()]
+
+
+def records() -> list[tuple[type, bytes]]:
+    """kata's sandbox and container records, each with its class."""
+    found: list[tuple[type, bytes]] = []
+    for sample in kata_samples():
+        found.append((SandboxState, sample.sandbox))
+        found.extend((ContainerState, data) for data in sample.containers.values())
+    return found
+
+
+def test_kata_sandbox_records() -> None:
+    for sample in kata_samples():
+        assert_same_as_full_way(sample.sandbox, SandboxState)
+
+
+SANDBOX_EDGE_CASES = [
+    b'{"HypervisorConfig":{"NumVCPUsF":-0}}',
+    b'{"Config":{"HypervisorConfig":{"NumVCPUsF":-0}}}',
+    b'{"Config":{"HypervisorConfig":{"NumVCPUsF":-0.0}}}',
+    b'{"Config":{"HypervisorConfig":{"NumVCPUsF":1e39}}}',
+    b'{"Config":{"HypervisorConfig":{"NumVCPUsF":0.1}}}',
+    b'{"Config":{"HypervisorConfig":{"NumVCPUsF":3}}}',
+    b'{"Config":{"ContainerConfigs":[{"Resources":{"CPU":{"Shares":-0}}}]}}',
+    b'{"Config":{"ContainerConfigs":[{"Resources":{"CPU":{"Shares":1.5}}}]}}',
+    b'{"Config":{"ContainerConfigs":[{"Annotations":{"a":"1","a":"2","b":null}}]}}',
+    b'{"Config":{"ContainerConfigs":[{"Annotations":{"a":1}}]}}',
+    b'{"Config":{"ContainerConfigs":[null]}}',
+    b'{"HypervisorState":{"BlockIndexMap":{"1":{},"x":{}}}}',
+    b'{"HypervisorState":{"BlockIndexMap":{"1":{},"1":{}}}}',
+    b'{"HypervisorState":{"Bridges":[{"DeviceAddr":{"4294967296":"x"}}]}}',
+    b'{"CgroupPaths":{"a":"b"},"cgroupPaths":{"a":"c"}}',
+    b'{"PersistVersion":18446744073709551616}',
+    b'{"GuestMemoryBlockSizeMB":-0}',
+]
+
+
+@pytest.mark.parametrize("data", SANDBOX_EDGE_CASES, ids=lambda d: repr(d[:40]))
+def test_sandbox_edge_cases(data: bytes) -> None:
+    assert_same_as_full_way(data, SandboxState)
 
 
 @pytest.mark.parametrize("data", container_records(), ids=lambda d: str(len(d)))
@@ -133,7 +173,7 @@ _SIGNIFICANT = [*b'-0123456789.eE+"\\{}[],: \t\nntfulS', 0x80, 0xC3, 0xE6, 0xED,
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    record=st.sampled_from(container_records()),
+    record=st.sampled_from(records()),
     edits=st.lists(
         st.tuples(
             st.floats(0, 1, exclude_max=True),
@@ -144,8 +184,9 @@ _SIGNIFICANT = [*b'-0123456789.eE+"\\{}[],: \t\nntfulS', 0x80, 0xC3, 0xE6, 0xED,
         max_size=4,
     ),
 )
-def test_mutated_records(record: bytes, edits: list[tuple[float, str, int]]) -> None:
-    data = bytearray(record)
+def test_mutated_records(record: tuple[type, bytes], edits: list[tuple[float, str, int]]) -> None:
+    cls, original = record
+    data = bytearray(original)
     for where, how, byte in edits:
         at = int(where * len(data))
         if how == "set" and data:
@@ -154,13 +195,15 @@ def test_mutated_records(record: bytes, edits: list[tuple[float, str, int]]) -> 
             data.insert(at, byte)
         elif data:
             del data[at]
-    assert_same_as_full_way(bytes(data), ContainerState)
+    assert_same_as_full_way(bytes(data), cls)
 
 
 _values = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(2**64), 2**64),
+    st.just(-0.0),
+    st.sampled_from([0.1, 1e39, 3.0, -1]),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=5),
     st.just("2024-01-02T03:04:05Z"),
@@ -171,14 +214,15 @@ _values = st.one_of(
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    record=st.sampled_from(container_records()),
-    path=st.lists(st.integers(0, 50), min_size=1, max_size=3),
+    record=st.sampled_from(records()),
+    path=st.lists(st.integers(0, 50), min_size=1, max_size=6),
     value=_values,
     key_case=st.booleans(),
 )
-def test_replaced_values(record: bytes, path: list[int], value: Any, key_case: bool) -> None:
+def test_replaced_values(record: tuple[type, bytes], path: list[int], value: Any, key_case: bool) -> None:
     """One value anywhere in a record replaced by a value of any JSON type (or a key's case changed)."""
-    document = json.loads(record)
+    cls, original = record
+    document = json.loads(original)
     node = document
     for step in path:
         if isinstance(node, dict) and node:
@@ -198,4 +242,4 @@ def test_replaced_values(record: bytes, path: list[int], value: Any, key_case: b
             node = node[index]
         else:
             break
-    assert_same_as_full_way(json.dumps(document).encode(), ContainerState)
+    assert_same_as_full_way(json.dumps(document).encode(), cls)

@@ -17,6 +17,7 @@ from typing import Any
 
 from persist_core import ContainerState, SandboxState, codec
 from persist_core.errors import SandboxNotFoundError
+from persist_core.testing.kata_reader import read_like_kata
 from persist_core.testing.samples import small_container, small_sandbox
 from persist_fs import FsDriver
 
@@ -54,16 +55,7 @@ def loaded(driver: FsDriver, sandbox_id: str = SID) -> Encoded | None:
 
 def kata_view(root: Path, sandbox_id: str = SID) -> Encoded | None:
     """The tree as kata's Go reader sees it: persist.json, and every subdirectory holding one."""
-    directory = root / "sbs" / sandbox_id
-    try:
-        sandbox = (directory / "persist.json").read_bytes()
-    except FileNotFoundError:
-        return None
-    containers = {}
-    for child in directory.iterdir():
-        if child.is_dir() and not child.is_symlink() and (child / "persist.json").is_file():
-            containers[child.name] = (child / "persist.json").read_bytes()
-    return sandbox, containers
+    return read_like_kata(root / "sbs" / sandbox_id)
 
 
 def visible_names(root: Path, sandbox_id: str = SID) -> set[str]:

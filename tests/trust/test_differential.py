@@ -22,6 +22,7 @@ from trust_values import TOKENS, FreshCodec, sandbox
 
 from persist_core import ContainerState, codec
 from persist_core.errors import SandboxNotFoundError
+from persist_core.testing.kata_reader import read_like_kata
 from persist_fs import FsDriver
 from persist_memory import MemoryDriver
 
@@ -85,7 +86,7 @@ class FsRuntime(RuntimeMachine):
         self.kata.call("load", str(self.root), SID)
         rewritten = self.base / f"{self.root.name}-by-go"
         self.kata.call("todisk", str(rewritten))
-        assert _kata_view(rewritten / "sbs" / SID) == self.stored
+        assert read_like_kata(rewritten / "sbs" / SID) == self.stored
 
     def make_driver(self) -> FsDriver:
         return FsDriver(root=self.root)
@@ -101,7 +102,7 @@ class FsRuntime(RuntimeMachine):
             found = None
         else:
             found = stored.sandbox.data, {cid: record.data for cid, record in stored.containers.items()}
-        assert _kata_view(self.directory) == found  # what kata's Go reader would see agrees
+        assert read_like_kata(self.directory) == found  # what kata's Go reader would see agrees
         return found
 
     def other_writer(self) -> Callable[[Any, dict[str, Any]], None]:
@@ -173,18 +174,6 @@ def _replace_file(path: Path, data: bytes) -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
-
-
-def _kata_view(directory: Path) -> Encoded | None:
-    try:
-        box = (directory / "persist.json").read_bytes()
-    except FileNotFoundError:
-        return None
-    containers = {}
-    for child in directory.iterdir():
-        if child.is_dir() and not child.is_symlink() and (child / "persist.json").is_file():
-            containers[child.name] = (child / "persist.json").read_bytes()
-    return box, containers
 
 
 def test_memory_driver_caches_are_invisible(fresh_codec: FreshCodec) -> None:

@@ -15,6 +15,7 @@ import pytest
 from trust_values import Phase, Text, container, sandbox
 
 from persist_core import ContainerState, PersistDriver, SandboxState, codec
+from persist_core.codec import structs
 from persist_core.codec.gotypes.structs import Struct
 from persist_core.errors import EncodeError
 from persist_fs import FsDriver
@@ -167,6 +168,27 @@ def test_a_bug_in_a_generated_decoder_is_not_hidden(monkeypatch: pytest.MonkeyPa
         raise KeyError("a bug in generated code")
 
     monkeypatch.setattr(Struct, "decode", property(lambda self: broken))
+    monkeypatch.setattr(structs.StructDecoders, "for_class", lambda self, cls: None)  # the full way only
+    with pytest.raises(KeyError, match="a bug in generated code"):
+        codec.loads(data, SandboxState)
+
+
+def test_a_bug_in_a_struct_decoder_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The msgspec shortcut may only say "not sure" (Refused, msgspec's refusal); a bug propagates."""
+    data = codec.dumps(SandboxState(sandbox_container="s"))
+    real = structs.StructDecoders._converter
+
+    def broken(self: Any, cls: type) -> Any:
+        convert = real(self, cls)
+
+        def converting(value: Any) -> Any:
+            convert(value)
+            raise KeyError("a bug in generated code")
+
+        return converting
+
+    monkeypatch.setattr(structs.StructDecoders, "_converter", broken)
+    monkeypatch.setattr(codec, "_struct_decoders", structs.StructDecoders())
     with pytest.raises(KeyError, match="a bug in generated code"):
         codec.loads(data, SandboxState)
 

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import attrs
@@ -70,27 +70,50 @@ class _Endpoint:
     token_lock: threading.Lock = attrs.field(factory=threading.Lock)
 
 
-def _message(exc: BaseException) -> str:
-    """A short reason: etcd's own words where the gateway gave them, else what went wrong on the wire."""
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what led to it: etcd3gw re-raises requests' errors as text, the original is the context."""
     cause: BaseException | None = exc
-    while cause is not None:  # etcd3gw re-raises requests' errors as text; the original is the context
-        if isinstance(cause, requests.exceptions.SSLError):
-            return f"TLS error: {cause}"[:300]
-        if isinstance(cause, requests.exceptions.ConnectTimeout):
-            return "connecting timed out"
-        if isinstance(cause, requests.exceptions.Timeout):
-            return "no answer in time"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
+    while cause is not None:
+        yield cause
         cause = cause.__cause__ or cause.__context__
+
+
+def _wire_reason(exc: BaseException) -> str | None:
+    """What went wrong on the wire, if ``exc`` is one of the failures worth naming in a few words."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error: {exc}"[:300]
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connecting timed out"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "no answer in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    return None
+
+
+def _etcd_reason(exc: BaseException) -> str | None:
+    """etcd's own words, from the gateway's JSON answer (or the answer itself when it is not JSON)."""
     detail = getattr(exc, "detail_text", None)
-    if detail:
-        try:
-            parsed = json.loads(detail)
-        except ValueError:
-            return str(detail)[:300]
-        if isinstance(parsed, dict):
-            return str(parsed.get("message") or parsed.get("error") or detail)[:300]
+    if not detail:
+        return None
+    try:
+        parsed = json.loads(detail)
+    except ValueError:
+        return str(detail)[:300]
+    if isinstance(parsed, dict):
+        return str(parsed.get("message") or parsed.get("error") or detail)[:300]
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    """A short reason: what went wrong on the wire if that is known, else etcd's own words, else the text."""
+    for cause in _causes(exc):
+        reason = _wire_reason(cause)
+        if reason is not None:
+            return reason
+    reason = _etcd_reason(exc)
+    if reason is not None:
+        return reason
     text = str(exc)
     return "connection refused" if "Connection refused" in text else (text or type(exc).__name__)[:300]
 

@@ -27,6 +27,8 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from persist_core.errors import StorageError
 from persist_etcd.gateway import Gateway, RequestTooLarge, b64, parse_kvs
 from persist_etcd.keys import Layout, range_end
@@ -71,6 +73,25 @@ def check_fences(fences: Sequence[HeldLock], response: dict[str, Any] | None = N
             fence.mark_lost()
         if fence.lost:
             raise fence.lost_error()
+
+
+#: A new container record: its key, its bytes, and how errors name it.
+_Put = tuple[str, bytes, str]
+
+
+@attrs.frozen(kw_only=True)
+class _Plan:
+    """What one attempt of a save writes and deletes, decided from the stored state before any request."""
+
+    manifest: dict[str, str]  # container ID -> stamp, once this attempt commits
+    puts: list[_Put]  # every changed container's new record
+    head: list[dict[str, Any]]  # the sandbox record, and the manifest's put or delete when it changes
+    manifest_written: bool
+    manifest_deleted: bool
+    staged: list[_Put]  # records written ahead of the commit when the whole save does not fit in one
+    commit_puts: list[_Put]  # records written by the commit itself
+    commit_deletes: list[str]  # superseded records deleted by the commit
+    later_deletes: list[str]  # superseded records that did not fit, deleted after it
 
 
 class Save:
@@ -182,6 +203,30 @@ class Save:
 
     def _attempt(self, stored: Stored) -> Stored | tuple[Stored]:
         """One try: the new state when committed, or (the state to retry from,) when not."""
+        plan = self._plan(stored)
+        revision = self._stage(stored, plan.staged)
+        if isinstance(revision, Stored):
+            return (revision,)
+        result = self._commit(stored, plan, revision)
+        if not result["succeeded"]:
+            return (self._fresh(result),)
+        committed = int(result["header"]["revision"])
+        key_count = self._expected_key_count(stored, plan)
+        if int(result["responses"][-1].get("response_range", {}).get("count", 0)) != key_count:
+            return self._after_deletions(committed)
+        deleted = self._collect(plan.later_deletes)
+        return Stored(
+            revision=committed,
+            sandbox_revision=committed,
+            manifest=plan.manifest,
+            manifest_present=bool(plan.manifest),
+            records=dict(self.digests),
+            key_count=key_count - len(deleted),
+            unreferenced=frozenset(plan.later_deletes) - deleted,
+        )
+
+    def _plan(self, stored: Stored) -> _Plan:
+        """Decide from ``stored`` alone what this attempt writes, deletes, and in which transaction."""
         layout, sid = self.layout, self.sandbox_id
         # Unique to this attempt; starts with the revision it diffs against, for people reading the keys.
         stamp = f"{stored.revision:x}-{secrets.token_hex(4)}"
@@ -197,25 +242,47 @@ class Save:
             if cid in stored.records and (cid not in self.containers or cid in changed_set)
         }
         garbage = sorted(superseded | stored.unreferenced)
-
-        head = [put_op(layout.sandbox_key(sid), self.sandbox)]
-        head_bytes = op_size(layout.sandbox_key(sid), self.sandbox)
-        manifest_key = layout.manifest_key(sid)
         manifest_written = bool(manifest) and (
             not stored.manifest_present or stored.corrupt_manifest is not None or manifest != stored.manifest
         )
         manifest_deleted = not manifest and stored.manifest_present
-        if manifest_written:
+        head, head_bytes = self._head(manifest, written=manifest_written, deleted=manifest_deleted)
+        commit_puts, staged, commit_deletes = self._pack(puts, garbage, len(head), head_bytes)
+        return _Plan(
+            manifest=manifest,
+            puts=puts,
+            head=head,
+            manifest_written=manifest_written,
+            manifest_deleted=manifest_deleted,
+            staged=staged,
+            commit_puts=commit_puts,
+            commit_deletes=commit_deletes,
+            later_deletes=garbage[len(commit_deletes) :],
+        )
+
+    def _head(self, manifest: Mapping[str, str], *, written: bool, deleted: bool) -> tuple[list[dict[str, Any]], int]:
+        """The ops every commit carries (the sandbox record, and the manifest when it changes), and their size."""
+        sandbox_key, manifest_key = self.layout.sandbox_key(self.sandbox_id), self.layout.manifest_key(self.sandbox_id)
+        head = [put_op(sandbox_key, self.sandbox)]
+        head_bytes = op_size(sandbox_key, self.sandbox)
+        if written:
             encoded = encode_manifest(manifest)
             head.append(put_op(manifest_key, encoded))
             head_bytes += op_size(manifest_key, encoded)
-        elif manifest_deleted:
+        elif deleted:
             head.append(delete_op(manifest_key))
         if head_bytes > self.max_bytes:
             raise self._too_large(f"the sandbox record with the manifest of {len(manifest)} containers", head_bytes)
+        return head, head_bytes
 
-        # One transaction if everything fits; else the new records go ahead of a small commit.
-        ops_left, bytes_left = self.max_ops - len(head) - 1, self.max_bytes - head_bytes
+    def _pack(
+        self, puts: list[_Put], garbage: list[str], head_ops: int, head_bytes: int
+    ) -> tuple[list[_Put], list[_Put], list[str]]:
+        """(puts in the commit, puts staged ahead of it, deletes in the commit): one transaction if all fits.
+
+        Deletes that do not fit in the commit are done after it (see ``_collect``).
+        """
+        ops_left, bytes_left = self.max_ops - head_ops - 1, self.max_bytes - head_bytes
         puts_bytes = sum(op_size(key, value) for key, value, _ in puts)
         if len(puts) <= ops_left and puts_bytes <= bytes_left:
             commit_puts, staged = puts, []
@@ -228,8 +295,11 @@ class Save:
                 break
             commit_deletes.append(key)
             ops_left, bytes_left = ops_left - 1, bytes_left - op_size(key)
-        later_deletes = garbage[len(commit_deletes) :]
+        return commit_puts, staged, commit_deletes
 
+    def _stage(self, stored: Stored, staged: Sequence[_Put]) -> int | Stored:
+        """Write the records that do not fit in the commit; the revision the chain reached, or the state
+        to retry from when a staging transaction failed."""
         revision = stored.revision
         for batch in self._batches(staged):
             body = {
@@ -239,53 +309,47 @@ class Save:
             }
             result = self._txn(body, max(((name, len(value)) for _, value, name in batch), key=lambda item: item[1]))
             if not result["succeeded"]:
-                return (self._fresh(result),)
+                return self._fresh(result)
             revision = int(result["header"]["revision"])
+        return revision
 
+    def _commit(self, stored: Stored, plan: _Plan, revision: int) -> dict[str, Any]:
+        """The transaction that makes the save visible; its last answer counts the directory's keys."""
         body = {
             "compare": self._compares(stored, revision),
             "success": [
-                *head,
-                *(put_op(key, value) for key, value, _ in commit_puts),
-                *(delete_op(key) for key in commit_deletes),
+                *plan.head,
+                *(put_op(key, value) for key, value, _ in plan.commit_puts),
+                *(delete_op(key) for key in plan.commit_deletes),
                 {"request_range": {**self.directory_range, "count_only": True}},
             ],
             "failure": self._failure_ops(),
         }
         largest = max(
-            [("the sandbox record", len(self.sandbox)), *((name, len(value)) for _, value, name in commit_puts)],
+            [("the sandbox record", len(self.sandbox)), *((name, len(value)) for _, value, name in plan.commit_puts)],
             key=lambda item: item[1],
         )
-        result = self._txn(body, largest)
-        if not result["succeeded"]:
-            return (self._fresh(result),)
-        committed = int(result["header"]["revision"])
+        return self._txn(body, largest)
 
-        key_count = stored.key_count + len(puts) - len(commit_deletes)
-        if manifest_written and not stored.manifest_present:
+    @staticmethod
+    def _expected_key_count(stored: Stored, plan: _Plan) -> int:
+        """How many keys the container directory holds after the commit if nobody deleted any meanwhile."""
+        key_count = stored.key_count + len(plan.puts) - len(plan.commit_deletes)
+        if plan.manifest_written and not stored.manifest_present:
             key_count += 1
-        elif manifest_deleted:
+        elif plan.manifest_deleted:
             key_count -= 1
-        count = int(result["responses"][-1].get("response_range", {}).get("count", 0))
-        if count != key_count:
-            # Someone deleted keys since the diff: read again and rewrite what our manifest misses.
-            fresh = self.read()
-            if fresh.sandbox_revision == committed and any(
-                fresh.records.get(cid) != self.digests[cid] for cid in self.containers
-            ):
-                _log.warning("%s: records were deleted behind the driver's back; writing them again", self.what)
-                return (fresh,)
-            return fresh
-        deleted = self._collect(later_deletes)
-        return Stored(
-            revision=committed,
-            sandbox_revision=committed,
-            manifest=manifest,
-            manifest_present=bool(manifest),
-            records=dict(self.digests),
-            key_count=key_count - len(deleted),
-            unreferenced=frozenset(later_deletes) - deleted,
-        )
+        return key_count
+
+    def _after_deletions(self, committed: int) -> Stored | tuple[Stored]:
+        """Someone deleted keys since the diff: read again and rewrite what our manifest misses."""
+        fresh = self.read()
+        if fresh.sandbox_revision == committed and any(
+            fresh.records.get(cid) != self.digests[cid] for cid in self.containers
+        ):
+            _log.warning("%s: records were deleted behind the driver's back; writing them again", self.what)
+            return (fresh,)
+        return fresh
 
     def _batches(self, items: Sequence[tuple[str, bytes, str]]) -> Iterable[list[tuple[str, bytes, str]]]:
         batch: list[tuple[str, bytes, str]] = []

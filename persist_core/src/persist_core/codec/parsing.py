@@ -31,7 +31,7 @@ try:  # an optional speed-up: without it, every document goes the json module's 
 except ImportError:  # pragma: no cover - msgspec is a dependency of persist-core
     msgspec = None  # type: ignore[assignment]
 
-__all__ = ["GO_UTF8", "parse_bytes", "parse_text"]
+__all__ = ["GO_UTF8", "may_hold_negative_zero", "parse_bytes", "parse_text"]
 
 
 def _replace_each_byte(exc: UnicodeError) -> tuple[str, int]:
@@ -68,10 +68,11 @@ _decode_json_keeping_negative_zero = json.JSONDecoder(
     parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int
 ).decode
 
-# A number -0 somewhere outside a string (strings may match too; that only costs the slower parse). The
-# regex looks for the rare "-0" first, then back over JSON's whitespace for what may precede a value.
-_MINUS_ZERO = re.compile(r"-0(?![0-9.eE])")
-_MINUS_ZERO_BYTES = re.compile(rb"-0(?![0-9.eE])")
+# A number -0 somewhere outside a string (strings may match too; that only costs the slower parse). In valid
+# JSON a number ends at a delimiter, so the regex looks for "-0" before one (hex IDs and times hold many
+# other "-0"s), then back over JSON's whitespace for what may precede a value.
+_MINUS_ZERO = re.compile(r"-0(?=[,\]}\s]|\Z)")
+_MINUS_ZERO_BYTES = re.compile(rb"-0(?=[,\]}\s]|\Z)")
 _JSON_SPACE = " \t\n\r"
 _JSON_SPACE_BYTES = b" \t\n\r"
 
@@ -84,6 +85,11 @@ def _maybe_negative_zero(text: str) -> bool:
         if before >= 0 and text[before] in ":,[":
             return True
     return False
+
+
+def may_hold_negative_zero(data: bytes) -> bool:
+    """Whether ``data`` may hold a number ``-0``, which only the json module's path reads as Go does."""
+    return _maybe_negative_zero_bytes(data)
 
 
 def _maybe_negative_zero_bytes(data: bytes) -> bool:
@@ -115,7 +121,7 @@ _MsgspecError: type[Exception] = ValueError if msgspec is None else msgspec.Deco
 
 def parse_bytes(data: bytes) -> Any:
     """The document of JSON bytes, exactly as ``parse_text`` of their Go-decoded text gives it."""
-    if _msgspec_decode is None or (b"-0" in data and _maybe_negative_zero_bytes(data)):
+    if _msgspec_decode is None or _maybe_negative_zero_bytes(data):
         return _parse_bytes_slowly(data)
     try:
         return _msgspec_decode(data)

@@ -36,7 +36,7 @@ UnstructureFn = Callable[[Any], Any]
 
 
 class Unsupported(Exception):
-    """A type msgspec does not decode here (see codec.structs): a class holding it always goes the full way."""
+    """A type the msgspec shortcut cannot decode (see codec.structs): a class holding it goes the full way."""
 
 
 def refuse(*_: object) -> Any:
@@ -147,12 +147,13 @@ class GoType:
     # -- decoding straight from bytes (codec.structs: msgspec checks the bytes, then a generated function) -
 
     def msgspec_type(self) -> Any:
-        """The msgspec type of a non-null JSON value; raises Unsupported (the bytes then go the full way)."""
-        raise Unsupported
+        """The msgspec type of a non-null JSON value: by default any JSON, which ``decode`` then decodes (what
+        msgspec cannot check as Go reads it); Unsupported: the class holding it always goes the full way."""
+        return Any
 
     def from_msgspec(self, code: Source, value: str) -> str:
         """An expression for the model value of the (not null) msgspec value in variable ``value``."""
-        return value
+        return f"{code.constant(self.decode, 'full')}({value})"
 
     # -- the reference converter (cattrs) ----------------------------------------------------------
 

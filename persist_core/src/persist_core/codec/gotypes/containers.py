@@ -17,7 +17,6 @@ from persist_core.codec.gotypes.base import (
     StructureFn,
     Text,
     UnstructureFn,
-    Unsupported,
 )
 from persist_core.codec.gotypes.foreign import AnyJSON, plain_json_text
 from persist_core.codec.gotypes.scalars import String, string
@@ -255,10 +254,12 @@ class List(GoType):
 
     def msgspec_type(self) -> Any:
         if self.item.nullable:
-            raise Unsupported
+            return super().msgspec_type()
         return list[self.item.msgspec_type()]  # type: ignore[misc]
 
     def from_msgspec(self, code: Source, value: str) -> str:
+        if self.item.nullable:
+            return super().from_msgspec(code, value)
         element = code.name("x")
         item = self.item.from_msgspec(code, element)
         # Strings, booleans, integers: msgspec's list is new and ours alone.

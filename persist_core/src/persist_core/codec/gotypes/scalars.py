@@ -111,6 +111,9 @@ class String(_Leaf):
     def msgspec_type(self) -> Any:
         return str
 
+    def from_msgspec(self, code: Source, value: str) -> str:
+        return value
+
     def structure_hook(self, converter: Converter) -> StructureFn:
         return lambda value, _: check_str(value)
 
@@ -174,6 +177,9 @@ class Bool(_Leaf):
 
     def msgspec_type(self) -> Any:
         return bool
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        return value
 
     def structure_hook(self, converter: Converter) -> StructureFn:
         return lambda value, _: _check_bool(value)
@@ -259,10 +265,19 @@ class Integer(_Leaf):
 
         return decode
 
+    def _int64(self) -> bool:
+        """msgspec bounds integers within int64's range (uint64 and uint are parsed as any JSON)."""
+        return self.min >= -(2**63) and self.max < 2**63
+
     def msgspec_type(self) -> Any:
         import msgspec
 
+        if not self._int64():
+            return super().msgspec_type()
         return Annotated[int, msgspec.Meta(ge=self.min, le=self.max)]  # -0 reads as 0, as Go reads it
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        return value if self._int64() else super().from_msgspec(code, value)
 
     def check(self) -> Callable[[Any], int]:
         """The converter's check: a Go integer in range, with its message otherwise (-0 is 0)."""

@@ -226,20 +226,6 @@ class Struct(GoType):
 
     # -- decoding straight from bytes (codec.structs) ----------------------------------------------
 
-    @cached_property
-    def decode_bytes(self) -> Callable[[bytes], Any] | None:
-        """msgspec's check of the bytes, then the model objects from its structs; None: not for this class.
-
-        Raises Refused or msgspec's DecodeError when not sure (the full way then decides)."""
-        import msgspec
-
-        try:
-            decode: Callable[[bytes], Any] = msgspec.json.Decoder(self.msgspec_type()).decode
-            convert = self._from_msgspec
-        except Unsupported:
-            return None
-        return lambda data: convert(decode(data))
-
     def msgspec_type(self) -> Any:
         return self._msgspec_struct
 
@@ -261,10 +247,10 @@ class Struct(GoType):
         return msgspec.defstruct(f"{self.cls.__name__}Document", fields, forbid_unknown_fields=True)
 
     def from_msgspec(self, code: Source, value: str) -> str:
-        return f"{code.constant(self._from_msgspec, 'convert')}({value})"
+        return f"{code.constant(self.msgspec_converter, 'convert')}({value})"
 
     @cached_property
-    def _from_msgspec(self) -> Callable[[Any], Any]:
+    def msgspec_converter(self) -> Callable[[Any], Any]:
         """``def convert(s)``: the model object of the struct ``s``, each field as ``decode`` reads it."""
         import msgspec
 

@@ -1,8 +1,11 @@
-// Kata's persist data model as Go structs, written from ../../../shared/reference/persistapi.md (field
-// names, Go types and JSON tags are the facts listed there), so that encoding/json sees exactly the types
-// kata's fs driver encodes and decodes. Types from other modules (OCI runtime-spec, runc cgroups,
-// netlink) are reproduced with the fields and tags the reference lists.
-package main
+// Package persistapi is kata's persist data model as Go structs, written from the reference data model
+// (shared/reference/persistapi.md: field names, Go types and JSON tags are the facts listed there), so that
+// encoding/json sees exactly the types kata's fs driver encodes and decodes. Types from other modules (OCI
+// runtime-spec, runc cgroups, netlink) are reproduced with the fields and tags the reference lists.
+//
+// It is the one copy of these structs: the benchmark's kata driver (../main.go, ../fs.go) and the tests'
+// Go oracle (tests/core/go) both build from it.
+package persistapi
 
 import (
 	"net"
