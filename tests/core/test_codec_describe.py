@@ -13,10 +13,13 @@ import pytest
 
 from persist_core.codec.describe import describe
 from persist_core.codec.gotypes.base import Unknown
-from persist_core.codec.gotypes.containers import List, Map, Optional, Set
 from persist_core.codec.gotypes.foreign import ForeignObject, ForeignValue
-from persist_core.codec.gotypes.scalars import Integer, String, Time
+from persist_core.codec.gotypes.maps import Map, Set
+from persist_core.codec.gotypes.pointers import Optional
+from persist_core.codec.gotypes.scalars import Integer, String
+from persist_core.codec.gotypes.slices import List
 from persist_core.codec.gotypes.structs import Struct
+from persist_core.codec.gotypes.times import Time
 from persist_core.model import MODEL_CLASSES, ContainerState, GoTime, Mount, Process, Uint32
 from persist_core.model.config import ContainerConfig, SandboxConfig
 from persist_core.model.device import DeviceState

@@ -14,10 +14,14 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import attrs
 
 from persist_core.codec.gotypes.base import GoType, Unknown
-from persist_core.codec.gotypes.containers import List, Map, Optional, Set
+from persist_core.codec.gotypes.floats import Float32
 from persist_core.codec.gotypes.foreign import AnyJSON, ForeignObject, ForeignValue
-from persist_core.codec.gotypes.scalars import Bool, Float32, Integer, String, Time
+from persist_core.codec.gotypes.maps import Map, Set
+from persist_core.codec.gotypes.pointers import Optional
+from persist_core.codec.gotypes.scalars import Bool, Integer, String
+from persist_core.codec.gotypes.slices import List
 from persist_core.codec.gotypes.structs import Struct
+from persist_core.codec.gotypes.times import Time
 from persist_core.model import _gotypes as markers
 from persist_core.model.gotime import GoTime
 

@@ -16,7 +16,7 @@ import attrs
 from hypothesis import strategies as st
 
 from persist_core.codec.describe import describe
-from persist_core.codec.gotypes.containers import MAX_LIST
+from persist_core.codec.gotypes.base import MAX_LIST
 from persist_core.ids import ID_PATTERN, is_valid_id
 from persist_core.model import ContainerState, GoTime, SandboxState, foreign
 from persist_core.model._fields import OMITEMPTY

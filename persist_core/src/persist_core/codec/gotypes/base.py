@@ -27,6 +27,9 @@ from persist_core.codec.generated import NotExact, Refused, Source
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
+#: The longest lists, maps and sets test strategies draw (kata's structs nest deeply).
+MAX_LIST, MAX_MAP, MAX_SET = 2, 3, 4
+
 Text = Callable[[Any], str]
 Decode = Callable[[Any], Any]
 Copy = Callable[[Any], Any]

@@ -12,7 +12,8 @@ from persist_core.codec.converter import json_type
 from persist_core.codec.foreign import check_foreign_text
 from persist_core.codec.generated import NotExact, Refused
 from persist_core.codec.gotypes.base import Copy, Decode, GoType, Same, StructureFn, Text, UnstructureFn
-from persist_core.codec.gotypes.scalars import float_same, string
+from persist_core.codec.gotypes.floats import float_same
+from persist_core.codec.gotypes.scalars import string
 from persist_core.model._gotypes import ForeignJSON
 from persist_core.model._gotypes import ForeignValue as ForeignValueMarker
 
