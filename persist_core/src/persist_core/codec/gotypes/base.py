@@ -158,6 +158,11 @@ class GoType:
         """An expression for the model value of the (not null) msgspec value in variable ``value``."""
         return f"{code.constant(self.decode, 'full')}({value})"
 
+    @property
+    def msgspec_direct(self) -> bool:
+        """msgspec's value is the model value itself (a str, bool or int; a new dict of strings)."""
+        return False
+
     # -- the reference converter (cattrs) ----------------------------------------------------------
 
     def structure_hook(self, converter: Converter) -> StructureFn:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cattrs import Converter
 
 from persist_core.codec.converter import json_type
-from persist_core.codec.generated import NotExact, Refused
+from persist_core.codec.generated import NotExact, Refused, Source
 from persist_core.codec.gotypes.base import (
     MAX_MAP,
     MAX_SET,
@@ -79,6 +79,17 @@ class Map(_Keyed):
             return "{" + ",".join([string(k) + ":" + item(v) for k, v in pairs]) + "}"
 
         return text
+
+    def msgspec_type(self) -> Any:
+        # msgspec checks a map of strings as Go reads it (a null value is refused, and goes the full way)
+        return dict[str, str] if self._str_to_str() else super().msgspec_type()
+
+    def from_msgspec(self, code: Source, value: str) -> str:
+        return value if self._str_to_str() else super().from_msgspec(code, value)
+
+    @property
+    def msgspec_direct(self) -> bool:
+        return self._str_to_str()  # msgspec's dict is new and ours alone
 
     def build_decode(self) -> Decode:
         if self._str_to_str():

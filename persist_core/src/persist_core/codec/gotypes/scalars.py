@@ -111,6 +111,10 @@ class String(_Leaf):
     def from_msgspec(self, code: Source, value: str) -> str:
         return value
 
+    @property
+    def msgspec_direct(self) -> bool:
+        return True
+
     def structure_hook(self, converter: Converter) -> StructureFn:
         return lambda value, _: check_str(value)
 
@@ -177,6 +181,10 @@ class Bool(_Leaf):
 
     def from_msgspec(self, code: Source, value: str) -> str:
         return value
+
+    @property
+    def msgspec_direct(self) -> bool:
+        return True
 
     def structure_hook(self, converter: Converter) -> StructureFn:
         return lambda value, _: _check_bool(value)
@@ -275,6 +283,10 @@ class Integer(_Leaf):
 
     def from_msgspec(self, code: Source, value: str) -> str:
         return value if self._int64() else super().from_msgspec(code, value)
+
+    @property
+    def msgspec_direct(self) -> bool:
+        return self._int64()
 
     def check(self) -> Callable[[Any], int]:
         """The converter's check: a Go integer in range, with its message otherwise (-0 is 0)."""

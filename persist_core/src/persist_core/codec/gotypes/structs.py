@@ -81,6 +81,12 @@ def _zero(code: Source, field: Field) -> str:
     return code.constant(default, "z")
 
 
+def _direct(field: Field) -> bool:
+    """A non-pointer field whose msgspec value is the model value, with a zero value msgspec may hand out
+    itself (immutable): msgspec decodes it completely, and it is passed on as it is."""
+    return not field.type.nullable and field.type.msgspec_direct and not isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
+
+
 class Struct(GoType):
     """A model class (a Go struct mirror), written as a JSON object with its fields' Go keys."""
 
@@ -231,13 +237,21 @@ class Struct(GoType):
 
     @cached_property
     def _msgspec_struct(self) -> type:
-        """Exact Go keys only (``forbid_unknown_fields``), each field also null or missing (UNSET)."""
+        """Exact Go keys only (``forbid_unknown_fields``). A direct field (see _direct) takes its zero value
+        when missing and refuses null (which then goes the full way); any other field may also be null or
+        missing (UNSET), which the converter then reads as Go does."""
         import msgspec
 
         if not self._explicit:
             raise Unsupported
         fields = [
             (
+                f"f{index}",
+                field.type.msgspec_type(),
+                msgspec.field(default=field.default, name=field.key),
+            )
+            if _direct(field)
+            else (
                 f"f{index}",
                 Union[field.type.msgspec_type(), None, msgspec.UnsetType],  # noqa: UP007 - made at run time
                 msgspec.field(default=msgspec.UNSET, name=field.key),
@@ -257,6 +271,9 @@ class Struct(GoType):
         code = Source("def convert(s):", {"UNSET": msgspec.UNSET})
         arguments = []
         for index, field in enumerate(self.fields):
+            if _direct(field):
+                arguments.append(f"{field.alias}=s.f{index}")
+                continue
             value = code.name("v")
             code.line(1, f"{value} = s.f{index}")
             zero, inner = _zero(code, field), field.type.non_null.from_msgspec(code, value)
