@@ -75,16 +75,20 @@ class GoTime:
         match = _rfc3339().match(text)
         if match is None:
             raise ValueError(f"not an RFC 3339 time: {text!r}")
-        year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-        fraction, zulu, sign, off_h, off_m = match.group(7, 8, 9, 10, 11)
+        text_year, text_month, text_day, text_hour, text_minute, text_second, fraction, zulu, sign, off_h, off_m = (
+            match.groups()
+        )
+        year, month, day = int(text_year), int(text_month), int(text_day)
+        hour, minute, second = int(text_hour), int(text_minute), int(text_second)
         days_in_month = 29 if month == 2 and _is_leap(year) else _DAYS_IN_MONTH[month - 1] if 1 <= month <= 12 else 0
         if not (1 <= day <= days_in_month and hour < 24 and minute < 60 and second < 60):
             raise ValueError(f"time out of range: {text!r}")
         offset = 0
         if not zulu:
-            if int(off_h) >= 24 or int(off_m) >= 60:
+            offset_hours, offset_minutes = int(off_h), int(off_m)
+            if offset_hours >= 24 or offset_minutes >= 60:
                 raise ValueError(f"UTC offset out of range: {text!r}")
-            offset = (int(off_h) * 3600 + int(off_m) * 60) * (-1 if sign == "-" else 1)
+            offset = (offset_hours * 3600 + offset_minutes * 60) * (-1 if sign == "-" else 1)
         local = _days_from_civil(year, month, day) * _SECONDS_PER_DAY + hour * 3600 + minute * 60 + second
         nanos = int(fraction.ljust(9, "0")) if fraction else 0
         if not zulu and not offset:
