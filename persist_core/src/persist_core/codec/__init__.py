@@ -62,9 +62,7 @@ def dumps(obj: Any) -> bytes:
     """Encode a model object as Go's ``json.NewEncoder(f).Encode(obj)`` would: compact, one newline."""
     try:
         text = describe(type(obj)).text(obj)  # never holds raw-number markers: only the converter makes them
-    except (
-        Refused
-    ):  # the generated functions' only signal ("not handled here"); any other error is a bug and propagates
+    except Refused:  # the generated code's only signal ("not sure"); any other error is a bug, and propagates
         return _dumps_with_converter(obj)
     try:
         return _finish(text)
@@ -143,9 +141,7 @@ def _decode_fully(data: bytes | str, cls: type[T], source: str | None) -> T:
         raise CorruptStateError(f"{where}not valid JSON: {exc}") from exc
     try:
         return describe(cls).decode(document)  # type: ignore[no-any-return]
-    except (
-        Refused
-    ):  # the generated functions' only signal ("not handled here"); any other error is a bug and propagates
+    except Refused:  # the generated code's only signal ("not sure"); any other error is a bug, and propagates
         pass
     try:
         return _converter().structure(document, cls)
