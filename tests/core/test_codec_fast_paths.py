@@ -45,7 +45,7 @@ from persist_core.testing.strategies import _for_type, json_values, model_object
 
 
 def converter_loads(data: bytes, cls: type) -> Any:
-    """What ``codec.loads`` did before the fast path: parse, then the converter."""
+    """The converter's decoding alone: parse, then the converter."""
     document = parse_text(data.decode("utf-8", errors="replace"))
     try:
         return _converter().structure(document, cls)
@@ -241,7 +241,7 @@ def test_a_remembered_time_is_never_lent_to_an_equal_time_of_other_types() -> No
         assert outcome(codec.dumps, obj) == outcome(_dumps_with_converter, obj)
 
 
-# -- any odd value in any field: the fast path says "not mine" (Refused) or agrees; nothing else -----
+# -- any odd value in any field: the generated encoder says "not sure" (Refused) or agrees; nothing else --
 
 ODD_VALUES: list[Any] = [
     None,
@@ -292,7 +292,7 @@ def model_nodes(obj: Any) -> list[Any]:
 @given(data=st.data())
 @settings(max_examples=300, deadline=None)
 def test_an_odd_value_anywhere_encodes_or_fails_exactly_as_with_the_converter(cls: type, data: st.DataObject) -> None:
-    """Only EncodeError or the converter's very bytes: a fast path that raised anything but its own
+    """Only EncodeError or the converter's very bytes: generated code that raised anything but its own
     "not handled here" signal would surface here as a raw exception."""
     obj = data.draw(any_objects(cls))
     node = data.draw(st.sampled_from(model_nodes(obj)))
