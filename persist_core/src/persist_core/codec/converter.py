@@ -44,7 +44,10 @@ def make_converter(*, detailed: bool) -> Converter:
     converter = Converter(detailed_validation=detailed)
 
     def described(tp: Any) -> bool:
-        return describe(tp).has_hooks
+        try:
+            return describe(tp).has_hooks
+        except TypeError:  # unhashable: not a declared type
+            return False
 
     converter.register_structure_hook_factory(described, lambda tp: describe(tp).structure_hook(converter))
     converter.register_unstructure_hook_factory(described, lambda tp: describe(tp).unstructure_hook(converter))

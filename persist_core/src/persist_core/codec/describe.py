@@ -37,19 +37,15 @@ _MARKER_KINDS: dict[type, Callable[[Any], GoType]] = {
 _GENERICS: dict[Any, Callable[..., GoType]] = {list: List, dict: Map, set: Set}
 
 
-def describe(tp: Any) -> GoType:
-    """The description of declared type ``tp`` (one per type, kept)."""
-    try:
-        return _describe(tp)
-    except TypeError:  # unhashable: not a declared type
-        return Unknown(tp)
-
-
-@functools.cache
 def _describe(tp: Any) -> GoType:
     description = _kind(tp)
     description.tp = tp
     return description
+
+
+#: The description of declared type ``tp`` (one per type, kept; ``tp`` must be hashable). A bare cache: it is
+#: asked on every ``codec.dumps``.
+describe: Callable[[Any], GoType] = functools.cache(_describe)
 
 
 def _kind(tp: Any) -> GoType:
