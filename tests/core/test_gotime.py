@@ -35,7 +35,16 @@ def test_zero_time_is_gos_zero() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2025-03-14", "2025-03-14T09:26:53", "2025-03-14t09:26:53Z", "2023-02-29T00:00:00Z", "2025-01-01T24:00:00Z"],
+    [
+        "2025-03-14",
+        "2025-03-14T09:26:53",
+        "2025-03-14t09:26:53Z",
+        "2023-02-29T00:00:00Z",
+        "2025-01-01T24:00:00Z",
+        "\u0662\u0660\u0662\u0665-03-14T09:26:53Z",  # Arabic-Indic digits: Go reads ASCII digits only
+        "2025-03-14T09:26:53.\uff11Z",  # a fullwidth digit in the fraction
+        "2025-03-14T09:26:53+0\u0661:00",
+    ],
 )
 def test_invalid_text_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="time"):

@@ -44,7 +44,8 @@ def _civil_from_days(days: int) -> tuple[int, int, int]:
 
 @functools.cache
 def _rfc3339() -> re.Pattern[str]:
-    return re.compile(_RFC3339)  # on first parse: compiling it is a tenth of this module's import
+    # ASCII: Go reads only ASCII digits; \d alone would take "٢٠٢٥" for a year and write it back as "2025".
+    return re.compile(_RFC3339, re.ASCII)  # on first parse: compiling it is a tenth of this import
 
 
 def _is_leap(year: int) -> bool:
