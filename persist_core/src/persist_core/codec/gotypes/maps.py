@@ -26,13 +26,30 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
 
+def _str_dict_text_slowly(value: dict[str, str]) -> str:
+    return "{" + ",".join([string(key) + ":" + string(value[key]) for key in sorted(value)]) + "}"
+
+
+try:  # msgspec writes strings as the json module does and sorts str keys as Python does: 6x quicker
+    from msgspec.json import Encoder as _Encoder
+except ImportError:  # pragma: no cover - msgspec is a dependency of persist-core
+    _encode_sorted = None
+else:
+    _encode_sorted = _Encoder(order="sorted").encode
+
+
 def _str_dict_text(value: Any) -> str:
     if not isinstance(value, dict):
         raise Refused
     for key, item in value.items():
         if type(key) is not str or type(item) is not str:
             raise Refused
-    return "{" + ",".join([string(key) + ":" + string(value[key]) for key in sorted(value)]) + "}"
+    if _encode_sorted is None or type(value) is not dict:
+        return _str_dict_text_slowly(value)
+    try:
+        return _encode_sorted(value).decode()
+    except UnicodeEncodeError:  # a lone surrogate: the same text as ever, which dumps then refuses
+        return _str_dict_text_slowly(value)
 
 
 def _str_dict(value: Any) -> dict[str, str]:
