@@ -95,3 +95,18 @@ def test_the_codec_does_not_import_hypothesis() -> None:
         "assert 'hypothesis' not in sys.modules, 'hypothesis imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_msgspec_is_imported_on_the_first_record_only() -> None:
+    """A process that never reads or writes a record (``persist --help``, a lock) does not pay for it."""
+    code = (
+        "import sys, tempfile\n"
+        "import persist_core\n"
+        "driver = persist_core.get_driver('fs', root=tempfile.mkdtemp())\n"
+        "assert 'msgspec' not in sys.modules, 'msgspec imported at start'\n"
+        "from persist_core import codec\n"
+        "from persist_core.model import SandboxState\n"
+        "codec.loads(codec.dumps(SandboxState()), SandboxState)\n"
+        "assert 'msgspec' in sys.modules, 'msgspec never used'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -24,12 +24,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from persist_core.codec.cjson import msgspec_or_none
 from persist_core.codec.converter import NEGATIVE_ZERO
-
-try:  # an optional speed-up: without it, every document goes the json module's way
-    import msgspec
-except ImportError:  # pragma: no cover - msgspec is a dependency of persist-core
-    msgspec = None  # type: ignore[assignment]
 
 __all__ = ["GO_UTF8", "may_hold_negative_zero", "parse_bytes", "parse_text"]
 
@@ -115,12 +111,24 @@ def _parse_bytes_slowly(data: bytes) -> Any:
     return parse_text(data.decode("utf-8", errors=GO_UTF8))
 
 
-_msgspec_decode: Callable[[bytes], Any] | None = None if msgspec is None else msgspec.json.Decoder().decode
-_MsgspecError: type[Exception] = ValueError if msgspec is None else msgspec.DecodeError
+_msgspec_decode: Callable[[bytes], Any] | None = None
+_MsgspecError: type[Exception] = ValueError
+_loaded = False
+
+
+def _load_msgspec() -> None:
+    global _msgspec_decode, _MsgspecError, _loaded  # noqa: PLW0603 - set once, on the first parse
+    module = msgspec_or_none()
+    if module is not None:
+        _msgspec_decode = module.json.Decoder().decode
+        _MsgspecError = module.DecodeError
+    _loaded = True
 
 
 def parse_bytes(data: bytes) -> Any:
     """The document of JSON bytes, exactly as ``parse_text`` of their Go-decoded text gives it."""
+    if not _loaded:
+        _load_msgspec()
     if _msgspec_decode is None or _maybe_negative_zero_bytes(data):
         return _parse_bytes_slowly(data)
     try:

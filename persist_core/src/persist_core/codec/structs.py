@@ -28,31 +28,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, get_args
 
+from persist_core.codec.cjson import msgspec_or_none
 from persist_core.codec.describe import describe
 from persist_core.codec.generated import Refused
 from persist_core.codec.gotypes.base import Unsupported
 from persist_core.codec.gotypes.structs import Struct
 from persist_core.codec.parsing import may_hold_negative_zero
 
-try:
-    import msgspec
-except ImportError:  # pragma: no cover - msgspec is a dependency of persist-core
-    msgspec = None  # type: ignore[assignment]
-
 Decode = Callable[[bytes], Any]
 
 #: What a struct decoder raises when it is not sure: the caller then takes the full way.
-NOT_SURE: tuple[type[Exception], ...] = (Refused,) if msgspec is None else (Refused, msgspec.DecodeError)
+NOT_SURE = Refused
 
 
-def _decoder(decode: Callable[[bytes], Any], convert: Callable[[Any], Any], *, guard: bool) -> Decode:
-    if not guard:
-        return lambda data: convert(decode(data))
-
+def _decoder(
+    decode: Callable[[bytes], Any], refusal: type[Exception], convert: Callable[[Any], Any], *, guard: bool
+) -> Decode:
     def decoder(data: bytes) -> Any:
-        if may_hold_negative_zero(data):
+        if guard and may_hold_negative_zero(data):
             raise Refused
-        return convert(decode(data))
+        try:
+            document = decode(data)
+        except refusal:  # msgspec's "not as I read it": the full way decides
+            raise Refused from None
+        return convert(document)
 
     return decoder
 
@@ -71,6 +70,7 @@ class StructDecoders:
             pass
         decoder: Decode | None = None
         description = describe(cls)
+        msgspec = msgspec_or_none()
         if msgspec is not None and isinstance(description, Struct):
             try:
                 struct = description.msgspec_type()
@@ -78,7 +78,8 @@ class StructDecoders:
             except Unsupported:
                 pass
             else:
-                decoder = _decoder(msgspec.json.Decoder(struct).decode, convert, guard=self._parses_any(struct))
+                guard = self._parses_any(struct)
+                decoder = _decoder(msgspec.json.Decoder(struct).decode, msgspec.DecodeError, convert, guard=guard)
         self._decoders[cls] = decoder
         return decoder
 
@@ -92,7 +93,7 @@ class StructDecoders:
         """Whether some value is parsed as any JSON, where a ``-0`` would lose the mark the full way gives it."""
         if annotation is Any:
             return True
-        if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        if isinstance(annotation, type) and hasattr(annotation, "__struct_fields__"):  # a msgspec.Struct
             found = self._any_inside.get(annotation)
             if found is None:
                 self._any_inside[annotation] = False  # a class met again inside itself adds nothing new

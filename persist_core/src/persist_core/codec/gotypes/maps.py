@@ -3,10 +3,12 @@ decimal strings, sorted as Go sorts them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cattrs import Converter
 
+from persist_core.codec.cjson import msgspec_or_none
 from persist_core.codec.converter import json_type
 from persist_core.codec.generated import NotExact, Refused, Source
 from persist_core.codec.gotypes.base import (
@@ -30,12 +32,19 @@ def _str_dict_text_slowly(value: dict[str, str]) -> str:
     return "{" + ",".join([string(key) + ":" + string(value[key]) for key in sorted(value)]) + "}"
 
 
-try:  # msgspec writes strings as the json module does and sorts str keys as Python does: 6x quicker
-    from msgspec.json import Encoder as _Encoder
-except ImportError:  # pragma: no cover - msgspec is a dependency of persist-core
-    _encode_sorted = None
-else:
-    _encode_sorted = _Encoder(order="sorted").encode
+def _msgspec_sorted(value: dict[str, str]) -> str:
+    """msgspec writes strings as the json module does and sorts str keys as Python does: 6x quicker."""
+    global _encode_sorted  # noqa: PLW0603 - made once, on the first map written
+    msgspec = msgspec_or_none()
+    _encode_sorted = _str_dict_text_slowly if msgspec is None else _decoded(msgspec.json.Encoder(order="sorted").encode)
+    return _encode_sorted(value)
+
+
+def _decoded(encode: Callable[[Any], bytes]) -> Callable[[dict[str, str]], str]:
+    return lambda value: encode(value).decode()
+
+
+_encode_sorted: Callable[[dict[str, str]], str] = _msgspec_sorted
 
 
 def _str_dict_text(value: Any) -> str:
@@ -44,10 +53,10 @@ def _str_dict_text(value: Any) -> str:
     for key, item in value.items():
         if type(key) is not str or type(item) is not str:
             raise Refused
-    if _encode_sorted is None or type(value) is not dict:
+    if type(value) is not dict:
         return _str_dict_text_slowly(value)
     try:
-        return _encode_sorted(value).decode()
+        return _encode_sorted(value)
     except UnicodeEncodeError:  # a lone surrogate: the same text as ever, which dumps then refuses
         return _str_dict_text_slowly(value)
 
