@@ -12,8 +12,12 @@ import errno
 import fcntl
 import os
 import stat
+from typing import TYPE_CHECKING
 
 from persist_core.errors import StorageError
+
+if TYPE_CHECKING:
+    from persist_fs.durability import FsyncPolicy
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -146,12 +150,12 @@ def not_adoptable(st: os.stat_result, path: str) -> StorageError:
     )
 
 
-def ensure_dir_path(path: str) -> None:
+def ensure_dir_path(path: str, fsync: FsyncPolicy) -> None:
     """Create ``path`` and any missing parents as 0700, owned like the nearest existing parent (kata's
     MkdirAllWithInheritedOwner); existing directories are left as they are.
 
-    Each directory made is made durable (its parent fsynced): a save into it that returned must not
-    vanish with it after a power loss.
+    Each directory made is made durable (its parent fsynced, unless ``fsync`` says the file system is
+    in memory): a save into it that returned must not vanish with it after a power loss.
     """
     missing = []
     current = os.path.abspath(path)
@@ -174,13 +178,14 @@ def ensure_dir_path(path: str) -> None:
             inherit_owner(fd, owner)
         finally:
             os.close(fd)
-        sync_dir_path(os.path.dirname(directory))
+        sync_dir_path(os.path.dirname(directory), fsync)
 
 
-def sync_dir_path(path: str) -> None:
+def sync_dir_path(path: str, fsync: FsyncPolicy) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.fsync(fd)
+        if fsync.needed(fd, os.fstat(fd)):
+            os.fsync(fd)
     finally:
         os.close(fd)
 

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from persist_core.errors import StorageError
 from persist_fs import fsops, journal, steps, trash
 from persist_fs.dirs import Dirs
+from persist_fs.durability import FsyncPolicy
 from persist_fs.known import Entry, Key, KnownContents, identity, read_entry, written_entry
 from persist_fs.layout import (
     JOURNAL,
@@ -59,9 +60,10 @@ def _undo(dir_fd: int, temporaries: list[str], made_dirs: list[str]) -> None:
 
 
 class Writer:
-    def __init__(self, dirs: Dirs, known: KnownContents) -> None:
+    def __init__(self, dirs: Dirs, known: KnownContents, fsync: FsyncPolicy) -> None:
         self._dirs = dirs
         self._known = known
+        self._fsync = fsync
 
     def forget(self, sandbox_id: str) -> None:
         """Drop all we know of a sandbox (it was destroyed)."""
@@ -103,7 +105,7 @@ class Writer:
                 fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return []  # a writer is at work: what it has made is not left over
-            return steps.tidy(dir_fd, path, dry_run=dry_run)
+            return steps.tidy(dir_fd, path, dry_run=dry_run, durable=self._fsync.needed(dir_fd, os.fstat(dir_fd)))
         finally:
             fsops.unlock_quietly(dir_fd)
             os.close(dir_fd)
@@ -137,7 +139,10 @@ class Writer:
             try:
                 dir_st = steps.lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd)
                 if dir_st is not None:
-                    self._commit(dir_fd, dir_st, sandbox_id, path=path, sandbox=sandbox, containers=containers)
+                    durable = self._fsync.needed(dir_fd, dir_st)
+                    self._commit(
+                        dir_fd, dir_st, sandbox_id, path=path, sandbox=sandbox, containers=containers, durable=durable
+                    )
                     return
             finally:
                 fsops.unlock_quietly(dir_fd)
@@ -146,6 +151,7 @@ class Writer:
     def _first_save(self, sbs_fd: int, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> bool:
         staging_fd = fsops.make_own_dir(STAGING_DIR, sbs_fd)
         try:
+            durable = self._fsync.needed(staging_fd, os.fstat(staging_fd))
             steps.best_effort(lambda: trash.sweep_staging(staging_fd, dry_run=False), "removing abandoned first saves")
             fcntl.flock(staging_fd, fcntl.LOCK_SH)  # while we hold it, our tree is not taken for abandoned
             name = trash.random_name(sandbox_id)
@@ -153,16 +159,18 @@ class Writer:
             try:
                 # Once renamed, this is the writers' lock of the new sandbox until we are done.
                 fcntl.flock(tree_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fsops.write_new_file(PERSIST_FILE, sandbox, tree_fd)
+                fsops.write_new_file(PERSIST_FILE, sandbox, tree_fd, sync=durable)
                 fsops.write_new_file(JOURNAL, b"", tree_fd, sync=False)
                 for cid, data in containers.items():
                     container_fd = fsops.make_dir(cid, tree_fd)
                     try:
-                        fsops.write_new_file(PERSIST_FILE, data, container_fd)
-                        os.fsync(container_fd)
+                        fsops.write_new_file(PERSIST_FILE, data, container_fd, sync=durable)
+                        if durable:
+                            os.fsync(container_fd)
                     finally:
                         os.close(container_fd)
-                os.fsync(tree_fd)
+                if durable:
+                    os.fsync(tree_fd)
                 try:
                     os.rename(name, sandbox_id, src_dir_fd=staging_fd, dst_dir_fd=sbs_fd)  # commit point
                 except OSError as exc:
@@ -180,7 +188,8 @@ class Writer:
         finally:
             fsops.unlock_quietly(staging_fd)
             os.close(staging_fd)
-        steps.sync_commit(sbs_fd, f"fsync of {self._dirs.sbs_path} after the first save's rename")
+        if durable:
+            steps.sync_commit(sbs_fd, f"fsync of {self._dirs.sbs_path} after the first save's rename")
         entries: dict[Key, Entry] = {cid: written_entry(data) for cid, data in containers.items()}
         entries[None] = written_entry(sandbox)
         self._known.store(sandbox_id, entries)
@@ -195,13 +204,14 @@ class Writer:
         path: str,
         sandbox: bytes,
         containers: Mapping[str, bytes],
+        durable: bool,
     ) -> None:
         """A scan of the directory and a stat per file tell what is there, and what must be written.
 
         ``dir_st`` (taken under the writers' lock, before any file is looked at) is the stamp that
         readings of this save are judged against (known.py).
         """
-        listing = steps.settle(dir_fd, sandbox_id, path)
+        listing = steps.settle(dir_fd, sandbox_id, path, durable=durable)
         for name in listing.hidden:
             if is_our_temporary(name):
                 fsops.remove_entry(name, dir_fd)  # from a save killed before its commit point
@@ -220,10 +230,16 @@ class Writer:
         )
         new_dirs = [cid for cid in changes if cid not in listing.containers]
         if plan.steps == 1:
-            self._commit_one(dir_fd, plan, sandbox, changes)
+            self._commit_one(dir_fd, plan, sandbox, changes, durable=durable)
         elif plan.steps > 1:
             self._commit_journaled(
-                dir_fd=dir_fd, sandbox_id=sandbox_id, plan=plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs
+                dir_fd=dir_fd,
+                sandbox_id=sandbox_id,
+                plan=plan,
+                sandbox=sandbox,
+                changes=changes,
+                new_dirs=new_dirs,
+                durable=durable,
             )
         empty = removed.difference(plan.deletes)  # container directories without persist.json
         for cid in sorted(empty):
@@ -279,7 +295,9 @@ class Writer:
             )
         return st
 
-    def _commit_one(self, dir_fd: int, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes]) -> None:
+    def _commit_one(
+        self, dir_fd: int, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes], *, durable: bool
+    ) -> None:
         """A single visible change is atomic by itself: one rename (or unlink), no journal needed."""
         if plan.deletes:
             cid = plan.deletes[0]
@@ -289,7 +307,8 @@ class Writer:
                 os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
                 not_durable = None
                 try:
-                    steps.sync_commit(container_fd, f"fsync of container directory {cid!r} after the unlink")
+                    if durable:
+                        steps.sync_commit(container_fd, f"fsync of container directory {cid!r} after the unlink")
                 except steps.NotDurable as exc:
                     not_durable = exc
             finally:
@@ -297,7 +316,8 @@ class Writer:
 
             def finish_removal() -> None:
                 fsops.remove_entry(cid, dir_fd)
-                steps.sync(dir_fd, "fsync after removing a container directory")
+                if durable:
+                    steps.sync(dir_fd, "fsync after removing a container directory")
 
             steps.best_effort(finish_removal, f"removing container {cid!r}")
             if not_durable is not None:
@@ -311,16 +331,17 @@ class Writer:
             target_fd, made = steps.container_dir(dir_fd, key)
         try:
             try:
-                fsops.write_new_file(tmp, data, dir_fd)
+                fsops.write_new_file(tmp, data, dir_fd, sync=durable)
                 steps.bump(dir_fd)
                 os.rename(tmp, PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=target_fd)  # commit point
             except BaseException:
                 _undo(dir_fd, [tmp], [key] if made and key is not None else [])
                 raise
 
-            steps.sync_commit(target_fd, "fsync after the rename")
-            if made:
-                steps.sync_commit(dir_fd, "fsync of the sandbox directory after making a container directory")
+            if durable:
+                steps.sync_commit(target_fd, "fsync after the rename")
+                if made:
+                    steps.sync_commit(dir_fd, "fsync of the sandbox directory after making a container directory")
         finally:
             if target_fd != dir_fd:
                 os.close(target_fd)
@@ -334,6 +355,7 @@ class Writer:
         sandbox: bytes,
         changes: Mapping[str, bytes],
         new_dirs: list[str],
+        durable: bool,
     ) -> None:
         temporaries: list[str] = []
         made: list[str] = []
@@ -345,20 +367,22 @@ class Writer:
                     made.append(cid)
             if plan.sandbox:
                 temporaries.append(SANDBOX_TMP)
-                fsops.write_new_file(SANDBOX_TMP, sandbox, dir_fd)
+                fsops.write_new_file(SANDBOX_TMP, sandbox, dir_fd, sync=durable)
             for cid in plan.writes:
                 temporaries.append(container_tmp(cid))
-                fsops.write_new_file(container_tmp(cid), changes[cid], dir_fd)
-            os.fsync(dir_fd)  # the temporaries (and new directories) exist durably before the journal names them
+                fsops.write_new_file(container_tmp(cid), changes[cid], dir_fd, sync=durable)
+            if durable:
+                os.fsync(dir_fd)  # the temporaries (and new directories) exist durably before the journal names them
             temporaries.append(JOURNAL_TMP)
-            fsops.write_new_file(JOURNAL_TMP, journal.encode(plan), dir_fd)
+            fsops.write_new_file(JOURNAL_TMP, journal.encode(plan), dir_fd, sync=durable)
             os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)  # commit point (visible)
             temporaries.pop()
         except BaseException:
             _undo(dir_fd, temporaries, made)
             raise
         try:
-            os.fsync(dir_fd)  # commit point (durable)
+            if durable:
+                os.fsync(dir_fd)  # commit point (durable)
         except OSError:
             try:
                 steps.bump(dir_fd)  # withdraw the commit: an empty journal, so readers see the old files again
@@ -367,4 +391,4 @@ class Writer:
             else:
                 _undo(dir_fd, temporaries, made)
                 raise
-        steps.best_effort(lambda: steps.roll_forward(dir_fd, plan), "applying the committed journal")
+        steps.best_effort(lambda: steps.roll_forward(dir_fd, plan, durable=durable), "applying the committed journal")
