@@ -282,7 +282,7 @@ def read_regular(name: str, dir_fd: int, limit: int) -> bytes:
         os.close(fd)
 
 
-def write_new_file(name: str, data: bytes, dir_fd: int, *, sync: bool = True) -> os.stat_result:
+def write_new_file(name: str, data: bytes, dir_fd: int, sync: bool = True) -> os.stat_result:
     """Create ``name`` (0600, never following or truncating anything), write ``data``, fsync it.
 
     A file of that name already there is a leftover and is unlinked first: O_TRUNC would write through
@@ -294,11 +294,15 @@ def write_new_file(name: str, data: bytes, dir_fd: int, *, sync: bool = True) ->
         os.unlink(name, dir_fd=dir_fd)
         fd = os.open(name, O_CREATE, FILE_MODE, dir_fd=dir_fd)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        if data:
+            written = os.write(fd, data)
+            if written < len(data):  # a short write (a signal, a full disk): write the rest
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
         st = os.fstat(fd)
-        fix_mode(fd, FILE_MODE, st)
+        if st.st_mode & 0o7777 != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)  # open() applied the umask
         if sync:
             os.fsync(fd)
     except BaseException:

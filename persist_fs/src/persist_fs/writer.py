@@ -28,8 +28,8 @@ import fcntl
 import functools
 import logging
 import os
-import stat
 from collections.abc import Mapping
+from stat import S_ISLNK, S_ISREG
 
 from persist_core.errors import StorageError
 from persist_fs import fsops, journal, steps, trash
@@ -47,6 +47,7 @@ from persist_fs.layout import (
 )
 
 _log = logging.getLogger("persist_fs")
+_SLASH_PERSIST_FILE = "/" + PERSIST_FILE
 
 
 def _undo(dir_fd: int, temporaries: list[str], made_dirs: list[str]) -> None:
@@ -216,19 +217,20 @@ class Writer:
             if is_our_temporary(name):
                 fsops.remove_entry(name, dir_fd)  # from a save killed before its commit point
         known = self._known.of(sandbox_id)
+        present = listing.containers
+        unchanged = self._unchanged
         changes = {
             cid: data
             for cid, data in containers.items()
-            if cid not in listing.containers
-            or not self._unchanged(dir_fd, dir_st, sandbox_id, cid, data=data, known=known)
+            if cid not in present or not unchanged(dir_fd, dir_st, sandbox_id, cid, data=data, known=known)
         }
-        removed = listing.containers - containers.keys()
+        removed = present - containers.keys()
         plan = journal.Plan(
-            sandbox=not self._unchanged(dir_fd, dir_st, sandbox_id, None, data=sandbox, known=known),
+            sandbox=not unchanged(dir_fd, dir_st, sandbox_id, None, data=sandbox, known=known),
             writes=tuple(sorted(changes)),
-            deletes=tuple(sorted(cid for cid in removed if steps.has_record(dir_fd, cid))),
+            deletes=tuple(sorted(cid for cid in removed if steps.has_record(dir_fd, cid))) if removed else (),
         )
-        new_dirs = [cid for cid in changes if cid not in listing.containers]
+        new_dirs = [cid for cid in changes if cid not in present]
         if plan.steps == 1:
             self._commit_one(dir_fd, plan, sandbox, changes, durable=durable)
         elif plan.steps > 1:
@@ -247,8 +249,7 @@ class Writer:
             steps.best_effort(removal, f"removing empty directory {cid}")
         # What is known of files this save did not keep (removed containers) goes; what it wrote is known by bytes.
         kept = {key: entry for key, entry in known.items() if key is None or key in containers}
-        for key in plan.writes:
-            kept[key] = written_entry(changes[key])
+        kept.update({key: written_entry(changes[key]) for key in plan.writes})
         if plan.sandbox:
             kept[None] = written_entry(sandbox)
         self._known.store(sandbox_id, kept)
@@ -257,9 +258,12 @@ class Writer:
         self, dir_fd: int, stamp: os.stat_result, sandbox_id: str, key: Key, *, data: bytes, known: dict[Key, Entry]
     ) -> bool:
         """Whether the file holds ``data`` now: from a trusted reading of it (known.py), else by reading it."""
-        relative = PERSIST_FILE if key is None else f"{key}/{PERSIST_FILE}"
-        st = self._replaceable_file(dir_fd, sandbox_id, relative)
-        if st is None:
+        relative = PERSIST_FILE if key is None else key + _SLASH_PERSIST_FILE
+        try:
+            st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        if not S_ISREG(st.st_mode) and not self._replaceable(st, sandbox_id, relative):
             return False
         entry = known.get(key)
         if entry is not None:
@@ -269,6 +273,12 @@ class Writer:
                 return True
         if st.st_size != len(data):
             return False
+        return self._same_bytes(dir_fd, stamp, key, relative, data=data, known=known)
+
+    def _same_bytes(
+        self, dir_fd: int, stamp: os.stat_result, key: Key, relative: str, *, data: bytes, known: dict[Key, Entry]
+    ) -> bool:
+        """Read the file back and compare (what is read is known from now on, as known.py's rule allows)."""
         try:
             current, st = fsops.read_file(relative, dir_fd)
         except FileNotFoundError:
@@ -277,23 +287,15 @@ class Writer:
             known[key] = read_entry(current, st, stamp)
         return current == data
 
-    def _replaceable_file(self, dir_fd: int, sandbox_id: str, relative: str) -> os.stat_result | None:
-        """The regular file a save would replace, or None when there is none to compare (absent, a symlink).
-
-        Anything else at that name (a directory, a FIFO) is refused: the rename would fail or lose it.
-        """
-        try:
-            st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if stat.S_ISLNK(st.st_mode):
-            return None  # the rename replaces the symlink itself
-        if not stat.S_ISREG(st.st_mode):
-            raise StorageError(
-                f"cannot save sandbox {sandbox_id!r}: {os.path.join(self._dirs.sbs_path, sandbox_id, relative)} is "
-                "not a regular file; remove it or destroy the sandbox"
-            )
-        return st
+    def _replaceable(self, st: os.stat_result, sandbox_id: str, relative: str) -> bool:
+        """For what is not a regular file: a symlink is replaced by the rename (False: nothing to compare);
+        anything else (a directory, a FIFO) is refused, since the rename would fail or lose it."""
+        if S_ISLNK(st.st_mode):
+            return False
+        raise StorageError(
+            f"cannot save sandbox {sandbox_id!r}: {os.path.join(self._dirs.sbs_path, sandbox_id, relative)} is "
+            "not a regular file; remove it or destroy the sandbox"
+        )
 
     def _commit_one(
         self, dir_fd: int, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes], *, durable: bool
@@ -365,12 +367,14 @@ class Writer:
                 os.close(container_fd)
                 if created:
                     made.append(cid)
+            write = fsops.write_new_file
             if plan.sandbox:
                 temporaries.append(SANDBOX_TMP)
-                fsops.write_new_file(SANDBOX_TMP, sandbox, dir_fd, sync=durable)
+                write(SANDBOX_TMP, sandbox, dir_fd, durable)
             for cid in plan.writes:
-                temporaries.append(container_tmp(cid))
-                fsops.write_new_file(container_tmp(cid), changes[cid], dir_fd, sync=durable)
+                tmp = container_tmp(cid)
+                temporaries.append(tmp)
+                write(tmp, changes[cid], dir_fd, durable)
             if durable:
                 os.fsync(dir_fd)  # the temporaries (and new directories) exist durably before the journal names them
             temporaries.append(JOURNAL_TMP)
