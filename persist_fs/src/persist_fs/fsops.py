@@ -260,26 +260,32 @@ def read_regular(name: str, dir_fd: int, limit: int) -> bytes:
             data = os.read(fd, FIRST_READ)
         except BlockingIOError:
             data = b""  # a FIFO with a writer: fstat refuses it below
-        if 0 < len(data) < FIRST_READ:
-            if len(data) > limit:
-                raise TooLarge(name, len(data), limit)
+        if 0 < len(data) < FIRST_READ and len(data) <= limit:
             return data
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "not a regular file", name)
-        if max(st.st_size, len(data)) > limit:
-            raise TooLarge(name, max(st.st_size, len(data)), limit)
-        chunks = [data]
-        total = len(data)
-        while data:
-            data = os.read(fd, min(FIRST_READ, limit + 1 - total))
-            chunks.append(data)
-            total += len(data)
-            if total > limit:
-                raise TooLarge(name, total, limit)  # it grew while we read
-        return b"".join(chunks)
+        return read_rest(fd, data, name, limit)
     finally:
         os.close(fd)
+
+
+def read_rest(fd: int, data: bytes, name: str, limit: int) -> bytes:
+    """``read_regular`` after a first read that was not a whole usual record (empty, a full buffer, above
+    ``limit``): refuse what is not a regular file or is too large, else read the rest."""
+    if 0 < len(data) < FIRST_READ:
+        raise TooLarge(name, len(data), limit)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "not a regular file", name)
+    if max(st.st_size, len(data)) > limit:
+        raise TooLarge(name, max(st.st_size, len(data)), limit)
+    chunks = [data]
+    total = len(data)
+    while data:
+        data = os.read(fd, min(FIRST_READ, limit + 1 - total))
+        chunks.append(data)
+        total += len(data)
+        if total > limit:
+            raise TooLarge(name, total, limit)  # it grew while we read
+    return b"".join(chunks)
 
 
 def write_new_file(name: str, data: bytes, dir_fd: int, sync: bool = True) -> os.stat_result:
