@@ -153,7 +153,7 @@ class FsDriver(PersistDriver):
 
     def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
         limit = self._max_record_size
-        if len(sandbox) > limit or any(len(data) > limit for data in containers.values()):
+        if len(sandbox) > limit or max(map(len, containers.values()), default=0) > limit:
             self._refuse_oversized(sandbox_id, sandbox, containers)
         self._writer.save(sandbox_id, sandbox, containers)
 
