@@ -15,6 +15,9 @@ writer (readers already see the new state).
   then ``.journal`` listing the steps is renamed into place and made durable. Commit point: that rename.
   The steps are then applied (renames, removals), their directories fsynced, and the journal emptied.
 
+On tmpfs and ramfs every fsync above is left out (durability.py): nothing there survives a power loss,
+and a killed process leaves the page cache, so the renames and the journal alone give old-or-new.
+
 Only files whose bytes differ from what is on disk are written (proven per file on every save: see
 known.py); new container directories are made before the commit point (an empty directory is not a
 container to any reader), so after it nothing can run out of space.
