@@ -38,7 +38,7 @@ from persist_core.errors import StorageError
 from persist_fs import fsops, journal, steps, trash
 from persist_fs.dirs import Dirs
 from persist_fs.durability import FsyncPolicy
-from persist_fs.known import Entry, Key, KnownContents, identity, read_entry, written_entry
+from persist_fs.known import Entry, Key, KnownContents, has_identity, read_entry, written_entry
 from persist_fs.layout import (
     JOURNAL,
     JOURNAL_TMP,
@@ -272,7 +272,7 @@ class Writer:
         if entry is not None:
             if entry.data != data:
                 return False  # it held other bytes, or someone changed it since: writing is right either way
-            if entry.trusted is not None and entry.trusted == identity(st):
+            if entry.trusted is not None and has_identity(st, entry.trusted):
                 return True
         if st.st_size != len(data):
             return False
