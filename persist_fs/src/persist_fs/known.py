@@ -28,7 +28,9 @@ record must be written (always safe), never that a file is unchanged. Bounded by
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from persist_core.lru import BoundedLRU
@@ -71,6 +73,11 @@ def read_entry(data: bytes, st: os.stat_result, stamp: os.stat_result) -> Entry:
 
 def written_entry(data: bytes) -> Entry:
     return Entry(data, None)
+
+
+def written_entries(written: Mapping[str, bytes]) -> dict[Key, Entry]:
+    """``written_entry`` of each file a save wrote, in one pass."""
+    return dict(zip(written, map(Entry, written.values(), itertools.repeat(None)), strict=True))
 
 
 class KnownContents:

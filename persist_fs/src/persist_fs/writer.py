@@ -38,7 +38,15 @@ from persist_core.errors import StorageError
 from persist_fs import fsops, journal, steps, trash
 from persist_fs.dirs import Dirs
 from persist_fs.durability import FsyncPolicy
-from persist_fs.known import Entry, Key, KnownContents, has_identity, read_entry, written_entry
+from persist_fs.known import (
+    Entry,
+    Key,
+    KnownContents,
+    has_identity,
+    read_entry,
+    written_entries,
+    written_entry,
+)
 from persist_fs.layout import (
     JOURNAL,
     JOURNAL_TMP,
@@ -194,7 +202,7 @@ class Writer:
             os.close(staging_fd)
         if durable:
             steps.sync_commit(sbs_fd, f"fsync of {self._dirs.sbs_path} after the first save's rename")
-        entries: dict[Key, Entry] = {cid: written_entry(data) for cid, data in containers.items()}
+        entries = written_entries(containers)
         entries[None] = written_entry(sandbox)
         self._known.store(sandbox_id, entries)
         return True
@@ -252,7 +260,7 @@ class Writer:
             steps.best_effort(removal, f"removing empty directory {cid}")
         # What is known of files this save did not keep (removed containers) goes; what it wrote is known by bytes.
         kept = {key: entry for key, entry in known.items() if key is None or key in containers}
-        kept.update({key: written_entry(changes[key]) for key in plan.writes})
+        kept.update(written_entries(changes))  # changes holds exactly the files of plan.writes
         if plan.sandbox:
             kept[None] = written_entry(sandbox)
         self._known.store(sandbox_id, kept)
