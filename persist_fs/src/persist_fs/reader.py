@@ -161,7 +161,7 @@ def _read_pinned(dir_fd: int, journal_fd: int | None, journal_size: int, path: s
         cids = only_ids(names)
         if len(cids) != len(names):
             _refuse_unnamed_containers(dir_fd, set(names).difference(cids), path)
-        # fsops.read_regular, with its usual case inline: one call per record less (N=100: ~10% of the reads).
+        # fsops.read_regular, with its usual case inline: one Python call per record less.
         open_, read, close, first_read, read_rest = os.open, os.read, os.close, fsops.FIRST_READ, fsops.read_rest
         for cid in cids:
             relative = cid + _SLASH_PERSIST_FILE

@@ -62,9 +62,9 @@ def _destroy(dirs: Dirs, sandbox_id: str, fsync: FsyncPolicy) -> None:
                 sync_commit(sbs_fd, f"fsync of {dirs.sbs_path} after removing a symlink in the sandbox's place")
             return
         try:
-            dir_st = lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd, adopt=False)
-            if dir_st:
-                _bury(sbs_fd, sandbox_id, dirs.sbs_path, durable=fsync.needed(dir_fd, dir_st))
+            if lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd, adopt=False):
+                # The rename into .trash is made durable by an fsync of sbs: its file system decides.
+                _bury(sbs_fd, sandbox_id, dirs.sbs_path, durable=fsync.needed(sbs_fd, os.fstat(sbs_fd)))
                 return
         finally:
             fsops.unlock_quietly(dir_fd)
