@@ -180,7 +180,7 @@ def test_an_unknown_option_lists_the_driver_s_options(persist: PersistCli, tmp_p
     assert result.returncode == 1
     assert single_line(result.stderr) == (
         "persist: error: persist driver 'fs' has no option 'rot' (did you mean 'root'?); its options: root, "
-        "cache_bytes, max_record_size"
+        "cache_bytes, max_record_size, fsync"
     )
 
 

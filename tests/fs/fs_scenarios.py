@@ -19,8 +19,9 @@ SCENARIOS: dict[str, tuple[State | None, State | None]] = {
 }
 
 
-def prepare(root: Path, before: State | None) -> FsDriver:
-    driver = FsDriver(root=root)
+def prepare(root: Path, before: State | None, *, fsync: str | None = None) -> FsDriver:
+    """A driver (``fsync="always"``: with the disk protocol even on tmpfs) holding ``before``."""
+    driver = FsDriver(root=root, fsync=fsync)
     if before is not None:
         driver.save(*before)
     return driver

@@ -72,7 +72,7 @@ def test_the_fsync_that_makes_an_operation_durable_raises_when_it_fails(root: Pa
     before, after = SCENARIOS[scenario]
     root.mkdir(parents=True)
     probe_root = root / "probe"
-    probe = prepare(probe_root, before)
+    probe = prepare(probe_root, before, fsync="always")
     target = probe_root / DURABLE_BY[scenario]
     inode_before = _inode(target)
     with Fsyncs().active() as probing:
@@ -81,7 +81,7 @@ def test_the_fsync_that_makes_an_operation_durable_raises_when_it_fails(root: Pa
     index = max(i for i, (_, inode) in enumerate(probing.calls) if inode in inodes)
 
     store = root / "store"
-    driver = prepare(store, before)
+    driver = prepare(store, before, fsync="always")
     with Fsyncs(fail_at=index).active() as faults, pytest.raises(StorageError) as raised:
         perform(driver, after)
     assert isinstance(raised.value.__cause__, NotDurable), raised.value
@@ -99,21 +99,22 @@ def test_no_failed_fsync_is_retried_on_the_same_descriptor(root: Path, scenario:
     before, after = SCENARIOS[scenario]
     root.mkdir(parents=True)
     with Fsyncs().active() as probing:
-        perform(prepare(root / "probe", before), after)
+        perform(prepare(root / "probe", before, fsync="always"), after)
     for index in range(len(probing.calls)):
         store = root / f"at-{index}"
-        driver = prepare(store, before)
+        driver = prepare(store, before, fsync="always")
         with Fsyncs(fail_at=index).active() as faults, contextlib.suppress(StorageError):
             perform(driver, after)
         retried = [call for call in faults.calls[index + 1 :] if call == faults.failed]
         assert not retried, f"{scenario}: fsync #{index} failed and was retried on the same descriptor"
 
 
-def test_a_failed_fsync_while_applying_a_journal_keeps_the_journal(driver: FsDriver, root: Path) -> None:
+def test_a_failed_fsync_while_applying_a_journal_keeps_the_journal(root: Path) -> None:
     """The commit is durable by its journal; the steps applied after it are not known to be, so the
     journal is not retired: the next writer applies it again (on fresh descriptors)."""
+    driver = FsDriver(root=root, fsync="always")
     driver.save(*STATE_A)
-    probe = FsDriver(root=root / "probe")
+    probe = FsDriver(root=root / "probe", fsync="always")
     probe.save(*STATE_A)
     directory = (root / "probe" / "sbs" / SID).stat().st_ino
     with Fsyncs().active() as probing:

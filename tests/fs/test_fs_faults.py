@@ -45,18 +45,21 @@ def _errnos(exc: BaseException | None) -> set[int]:
     return found
 
 
+# On tmpfs (the root fixture's /dev/shm), "auto" makes no fsync and "always" is the protocol for disks.
+@pytest.mark.parametrize("fsync", ["auto", "always"])
 @pytest.mark.parametrize("error", [errno.ENOSPC, errno.EIO], ids=["ENOSPC", "EIO"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_each_failing_system_call_leaves_old_or_new_state(root: Path, scenario: str, error: int) -> None:
+def test_each_failing_system_call_leaves_old_or_new_state(root: Path, scenario: str, error: int, fsync: str) -> None:
     before, after = SCENARIOS[scenario]
     root.mkdir(parents=True)  # so that the probe and every run create the same directories
-    probe = prepare(root / "probe", before)
+    probe = prepare(root / "probe", before, fsync=fsync)
     calls = count_calls(lambda: perform(probe, after))
     assert len(calls) > 5, f"{scenario}: the system calls were not intercepted ({calls})"
+    assert ("fsync" in calls) == (fsync == "always"), f"{scenario}, fsync={fsync}: {calls}"
     completed = []
     for index, call in enumerate(calls):
         store = root / f"at-{index}"
-        driver = prepare(store, before)
+        driver = prepare(store, before, fsync=fsync)
         faults = Syscalls()
         faults.fail_at, faults.errno = index, error
         raised: StorageError | None = None

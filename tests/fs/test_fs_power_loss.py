@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from crashsim.check import Report, Scenario, faithful, persist_cli, run
+from crashsim.check import DISK_PROTOCOL, Report, Scenario, faithful, persist_cli, run
 from crashsim.explore import explore, process_crash
 from crashsim.model import materialize
 from crashsim.mutations import MUTATIONS
@@ -79,7 +79,9 @@ def _destroy(driver: FsDriver) -> None:
 
 
 def _repair(driver: FsDriver) -> None:
-    status, out = persist_cli("check", "--repair", "--driver", driver.name, "-o", f"root={driver.root}")
+    status, out = persist_cli(
+        "check", "--repair", "--driver", driver.name, "-o", f"root={driver.root}", "-o", f"fsync={DISK_PROTOCOL}"
+    )
     assert status == 0, out
 
 
@@ -91,7 +93,7 @@ def _killed(base: Path, driver_type: type[FsDriver], operation: Callable[[FsDriv
     point ``where(ops)`` of it would have left (the page cache intact: nothing lost)."""
     recorder = Recorder(base)
     with recorder.recording():
-        operation(driver_type(root=base / "vc"))
+        operation(driver_type(root=base / "vc", fsync=DISK_PROTOCOL))
     trace = recorder.trace
     tree = process_crash(trace, where(trace.ops))
     shutil.rmtree(base)
@@ -125,7 +127,7 @@ def _leftovers(n: int) -> Callable[[FsDriver, Path], None]:
         _killed(base, kind, _save(states(n)["several files"]), _after_journal_and_one_step)
         _killed(base, kind, _save(make_state("S", {"s0": "s"}, sandbox_id="staged")), _before_last_rename)
         _killed(base, kind, lambda fresh: fresh.destroy(GONE_ID), _after_first_rename)
-        found = " ".join(kind(root=base / "vc").find_leftovers())
+        found = " ".join(kind(root=base / "vc", fsync=DISK_PROTOCOL).find_leftovers())
         for leftover in ("interrupted commit", "abandoned first save", "abandoned destroy"):
             assert leftover in found, f"the tree for check --repair has no {leftover}: {found}"
 

@@ -201,3 +201,18 @@ def test_a_cache_size_changes_no_result(fresh_codec: FreshCodec, tmpfs_base: Pat
 
     Sized.fresh, Sized.base = fresh_codec, tmpfs_base
     run_state_machine_as_test(Sized, settings=_settings(10))
+
+
+def test_fsync_on_tmpfs_changes_no_result(fresh_codec: FreshCodec, tmpfs_base: Path) -> None:
+    """The default skips fsync on tmpfs (test_fs_caches_are_invisible_on_tmpfs runs it); the disk
+    protocol, forced there, must give exactly the same results."""
+
+    class Synced(FsRuntime):
+        def make_driver(self) -> FsDriver:
+            return FsDriver(root=self.root, fsync="always")
+
+        def other_writer(self) -> Callable[[Any, dict[str, Any]], None]:
+            return FsDriver(root=self.root, fsync="always").save
+
+    Synced.fresh, Synced.base = fresh_codec, tmpfs_base
+    run_state_machine_as_test(Synced, settings=_settings(10))

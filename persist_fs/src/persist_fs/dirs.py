@@ -21,6 +21,7 @@ import weakref
 
 from persist_core.errors import StorageError
 from persist_fs import fsops
+from persist_fs.durability import FsyncPolicy
 from persist_fs.layout import LOCKS_DIR, SANDBOXES
 
 
@@ -31,8 +32,9 @@ def _close_all(fds: list[int]) -> None:
 
 
 class Dirs:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, fsync: FsyncPolicy) -> None:
         self.root = root
+        self.fsync = fsync
         self.sbs_path = os.path.join(root, SANDBOXES)
         self._guard = threading.Lock()
         self._sbs: int | None = None
@@ -153,7 +155,7 @@ class Dirs:
 
     def _open_sbs(self, create: bool) -> int | None:
         if create:
-            fsops.ensure_dir_path(self.root)
+            fsops.ensure_dir_path(self.root, self.fsync)
         try:
             root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -162,7 +164,7 @@ class Dirs:
             return None
         try:
             if create:
-                return self._keep(_open_or_make_durably(SANDBOXES, root_fd))
+                return self._keep(_open_or_make_durably(SANDBOXES, root_fd, self.fsync))
             try:
                 return self._keep(fsops.open_dir(SANDBOXES, root_fd))
             except FileNotFoundError:
@@ -207,16 +209,17 @@ class Dirs:
             os.close(fd)
 
 
-def _open_or_make_durably(name: str, dir_fd: int) -> int:
-    """The directory ``name``, made (and its parent fsynced, so that the new entry survives a power
-    loss, and with it every save into it) if it does not exist."""
+def _open_or_make_durably(name: str, dir_fd: int, fsync: FsyncPolicy) -> int:
+    """The directory ``name``, made (and its parent fsynced unless it is in memory, so that the new
+    entry survives a power loss, and with it every save into it) if it does not exist."""
     try:
         return fsops.open_dir(name, dir_fd)
     except FileNotFoundError:
         pass
     fd = fsops.make_dir(name, dir_fd)
     try:
-        os.fsync(dir_fd)
+        if fsync.needed(dir_fd, os.fstat(dir_fd)):
+            os.fsync(dir_fd)
     except BaseException:
         fsops.close_quietly(fd)
         raise

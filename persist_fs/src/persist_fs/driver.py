@@ -14,6 +14,7 @@ from persist_core.errors import InvalidArgumentError, InvalidIdError, StorageErr
 from persist_core.ids import check_id
 from persist_fs import fsops, reader, trash
 from persist_fs.dirs import Dirs
+from persist_fs.durability import FsyncPolicy, fsync_choice
 from persist_fs.known import KnownContents
 from persist_fs.layout import (
     DEFAULT_ROOT,
@@ -84,10 +85,13 @@ class FsDriver(PersistDriver):
         *,
         cache_bytes: int | str | None = None,
         max_record_size: int | str | None = None,
+        fsync: str | None = None,
     ) -> None:
         """``cache_bytes``: bytes of JSON each cache of this driver keeps (0 turns caching off; see
         docs/caching.md). Caches never change what is stored or returned, only how fast.
-        ``max_record_size``: the largest record read or written, in bytes (see docs/fs.md)."""
+        ``max_record_size``: the largest record read or written, in bytes (see docs/fs.md).
+        ``fsync``: "auto" (the default) skips fsync where the root is on tmpfs or ramfs, which keep
+        nothing across a power loss; "always" fsyncs there too (see docs/fs.md, "Durability")."""
         if root is None:
             root = self._default_root()
         if not isinstance(root, (str, os.PathLike)) or not os.fspath(root):
@@ -98,8 +102,10 @@ class FsDriver(PersistDriver):
         )
         self._root = os.path.abspath(os.fspath(root))
         self._cache_option = cache_bytes
-        self._dirs = Dirs(self._root)
-        self._writer = Writer(self._dirs, KnownContents(self._use_cache_bytes(cache_bytes)))
+        self._fsync_option = fsync
+        self._fsync = FsyncPolicy(fsync_choice(fsync))
+        self._dirs = Dirs(self._root, self._fsync)
+        self._writer = Writer(self._dirs, KnownContents(self._use_cache_bytes(cache_bytes)), self._fsync)
         # Dirs' method, not ours: a bound method of the driver would make a reference cycle, and the driver's
         # descriptors would then wait for the cycle collector instead of closing when it is dropped.
         self._locks = SandboxLocks(self._dirs, self._dirs.holds)
@@ -136,6 +142,8 @@ class FsDriver(PersistDriver):
             options["cache_bytes"] = self.cache_bytes
         if self._record_option is not None:
             options["max_record_size"] = self._max_record_size
+        if self._fsync_option is not None:
+            options["fsync"] = self._fsync.choice
         return options
 
     def __repr__(self) -> str:
@@ -145,7 +153,7 @@ class FsDriver(PersistDriver):
 
     def _save(self, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> None:
         limit = self._max_record_size
-        if len(sandbox) > limit or any(len(data) > limit for data in containers.values()):
+        if len(sandbox) > limit or max(map(len, containers.values()), default=0) > limit:
             self._refuse_oversized(sandbox_id, sandbox, containers)
         self._writer.save(sandbox_id, sandbox, containers)
 
@@ -164,7 +172,7 @@ class FsDriver(PersistDriver):
 
     def _destroy(self, sandbox_id: str) -> None:
         try:
-            trash.destroy(self._dirs, sandbox_id)
+            trash.destroy(self._dirs, sandbox_id, self._fsync)
         finally:
             self._writer.forget(sandbox_id)
         self._locks.destroyed(sandbox_id)

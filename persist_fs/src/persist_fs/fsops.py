@@ -12,8 +12,12 @@ import errno
 import fcntl
 import os
 import stat
+from typing import TYPE_CHECKING
 
 from persist_core.errors import StorageError
+
+if TYPE_CHECKING:
+    from persist_fs.durability import FsyncPolicy
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -146,12 +150,12 @@ def not_adoptable(st: os.stat_result, path: str) -> StorageError:
     )
 
 
-def ensure_dir_path(path: str) -> None:
+def ensure_dir_path(path: str, fsync: FsyncPolicy) -> None:
     """Create ``path`` and any missing parents as 0700, owned like the nearest existing parent (kata's
     MkdirAllWithInheritedOwner); existing directories are left as they are.
 
-    Each directory made is made durable (its parent fsynced): a save into it that returned must not
-    vanish with it after a power loss.
+    Each directory made is made durable (its parent fsynced, unless ``fsync`` says the file system is
+    in memory): a save into it that returned must not vanish with it after a power loss.
     """
     missing = []
     current = os.path.abspath(path)
@@ -174,13 +178,14 @@ def ensure_dir_path(path: str) -> None:
             inherit_owner(fd, owner)
         finally:
             os.close(fd)
-        sync_dir_path(os.path.dirname(directory))
+        sync_dir_path(os.path.dirname(directory), fsync)
 
 
-def sync_dir_path(path: str) -> None:
+def sync_dir_path(path: str, fsync: FsyncPolicy) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.fsync(fd)
+        if fsync.needed(fd, os.fstat(fd)):
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -255,29 +260,35 @@ def read_regular(name: str, dir_fd: int, limit: int) -> bytes:
             data = os.read(fd, FIRST_READ)
         except BlockingIOError:
             data = b""  # a FIFO with a writer: fstat refuses it below
-        if 0 < len(data) < FIRST_READ:
-            if len(data) > limit:
-                raise TooLarge(name, len(data), limit)
+        if 0 < len(data) < FIRST_READ and len(data) <= limit:
             return data
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "not a regular file", name)
-        if max(st.st_size, len(data)) > limit:
-            raise TooLarge(name, max(st.st_size, len(data)), limit)
-        chunks = [data]
-        total = len(data)
-        while data:
-            data = os.read(fd, min(FIRST_READ, limit + 1 - total))
-            chunks.append(data)
-            total += len(data)
-            if total > limit:
-                raise TooLarge(name, total, limit)  # it grew while we read
-        return b"".join(chunks)
+        return read_rest(fd, data, name, limit)
     finally:
         os.close(fd)
 
 
-def write_new_file(name: str, data: bytes, dir_fd: int, *, sync: bool = True) -> os.stat_result:
+def read_rest(fd: int, data: bytes, name: str, limit: int) -> bytes:
+    """``read_regular`` after a first read that was not a whole usual record (empty, a full buffer, above
+    ``limit``): refuse what is not a regular file or is too large, else read the rest."""
+    if 0 < len(data) < FIRST_READ:
+        raise TooLarge(name, len(data), limit)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "not a regular file", name)
+    if max(st.st_size, len(data)) > limit:
+        raise TooLarge(name, max(st.st_size, len(data)), limit)
+    chunks = [data]
+    total = len(data)
+    while data:
+        data = os.read(fd, min(FIRST_READ, limit + 1 - total))
+        chunks.append(data)
+        total += len(data)
+        if total > limit:
+            raise TooLarge(name, total, limit)  # it grew while we read
+    return b"".join(chunks)
+
+
+def write_new_file(name: str, data: bytes, dir_fd: int, sync: bool = True) -> os.stat_result:
     """Create ``name`` (0600, never following or truncating anything), write ``data``, fsync it.
 
     A file of that name already there is a leftover and is unlinked first: O_TRUNC would write through
@@ -289,11 +300,15 @@ def write_new_file(name: str, data: bytes, dir_fd: int, *, sync: bool = True) ->
         os.unlink(name, dir_fd=dir_fd)
         fd = os.open(name, O_CREATE, FILE_MODE, dir_fd=dir_fd)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        if data:
+            written = os.write(fd, data)
+            if written < len(data):  # a short write (a signal, a full disk): write the rest
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
         st = os.fstat(fd)
-        fix_mode(fd, FILE_MODE, st)
+        if st.st_mode & 0o7777 != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)  # open() applied the umask
         if sync:
             os.fsync(fd)
     except BaseException:

@@ -33,12 +33,14 @@ class Plan:
 
 
 def encode(plan: Plan) -> bytes:
-    lines = [HEADER]
+    """The journal's bytes, built as one text (container IDs are ASCII: persist_core.ids)."""
+    lines = [HEADER.decode()]
     if plan.sandbox:
-        lines.append(b"S")
-    lines.extend(b"W " + cid.encode() for cid in plan.writes)
-    lines.extend(b"D " + cid.encode() for cid in plan.deletes)
-    return b"\n".join(lines) + b"\n"
+        lines.append("S")
+    lines += ["W " + cid for cid in plan.writes]
+    lines += ["D " + cid for cid in plan.deletes]
+    lines.append("")
+    return "\n".join(lines).encode()
 
 
 def decode(data: bytes, where: str) -> Plan | None:

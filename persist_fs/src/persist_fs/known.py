@@ -28,7 +28,9 @@ record must be written (always safe), never that a file is unchanged. Bounded by
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from persist_core.lru import BoundedLRU
@@ -52,6 +54,11 @@ def identity(st: os.stat_result) -> Identity:
     return Identity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def has_identity(st: os.stat_result, trusted: Identity) -> bool:
+    """``identity(st) == trusted``, without building an Identity (a save asks this of every unchanged file)."""
+    return trusted == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class Entry(NamedTuple):
     data: bytes
     #: Set only for a reading old enough to trust (see the module docstring); None: compare by content.
@@ -66,6 +73,11 @@ def read_entry(data: bytes, st: os.stat_result, stamp: os.stat_result) -> Entry:
 
 def written_entry(data: bytes) -> Entry:
     return Entry(data, None)
+
+
+def written_entries(written: Mapping[str, bytes]) -> dict[Key, Entry]:
+    """``written_entry`` of each file a save wrote, in one pass."""
+    return dict(zip(written, map(Entry, written.values(), itertools.repeat(None)), strict=True))
 
 
 class KnownContents:

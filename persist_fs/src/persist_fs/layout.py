@@ -100,7 +100,7 @@ def scan(dir_fd: int) -> Listing:
     with os.scandir(dir_fd) as entries:
         for entry in entries:
             name = entry.name
-            if name.startswith("."):
+            if name[0] == ".":  # (no entry has an empty name)
                 hidden.add(name)
             elif entry.is_dir(follow_symlinks=False):
                 directories.append(name)

@@ -36,6 +36,8 @@ from persist_fs.dirs import Dirs
 from persist_fs.layout import JOURNAL, PERSIST_FILE, SANDBOX_TMP, container_tmp, only_ids, scan
 
 OPTIMISTIC_READS = 4
+_O_READ = fsops.O_READ
+_SLASH_PERSIST_FILE = "/" + PERSIST_FILE
 
 
 class _Spoiled(Exception):
@@ -152,20 +154,31 @@ def _read_pinned(dir_fd: int, journal_fd: int | None, journal_size: int, path: s
     with os.scandir(dir_fd) as entries:
         # kata's rule, from the entry types alone: a container is a real subdirectory.
         names = [entry.name for entry in entries if entry.name[0] != "." and entry.is_dir(follow_symlinks=False)]
-    read_regular = fsops.read_regular
     relative = PERSIST_FILE
     try:
-        sandbox = read_regular(relative, dir_fd, limit)
+        sandbox = fsops.read_regular(relative, dir_fd, limit)
         containers: dict[str, Record] = {}
         cids = only_ids(names)
         if len(cids) != len(names):
             _refuse_unnamed_containers(dir_fd, set(names).difference(cids), path)
+        # fsops.read_regular, with its usual case inline: one Python call per record less.
+        open_, read, close, first_read, read_rest = os.open, os.read, os.close, fsops.FIRST_READ, fsops.read_rest
         for cid in cids:
-            relative = f"{cid}/{PERSIST_FILE}"
+            relative = cid + _SLASH_PERSIST_FILE
             try:
-                containers[cid] = Record(read_regular(relative, dir_fd, limit), f"{path}/{relative}")
+                fd = open_(relative, _O_READ, dir_fd=dir_fd)
             except (FileNotFoundError, NotADirectoryError):
                 continue  # kata's rule: a directory without persist.json is not a container
+            try:
+                try:
+                    data = read(fd, first_read)
+                except BlockingIOError:
+                    data = b""  # a FIFO with a writer: read_rest refuses it
+                if not 0 < len(data) < first_read or len(data) > limit:
+                    data = read_rest(fd, data, relative, limit)
+            finally:
+                close(fd)
+            containers[cid] = Record(data, path + "/" + relative)
     except OSError as exc:
         error = _not_a_record(exc, path, relative)
         if error is exc:

@@ -13,6 +13,7 @@ import os
 from persist_core.errors import StorageError
 from persist_fs import fsops
 from persist_fs.dirs import Dirs
+from persist_fs.durability import FsyncPolicy
 from persist_fs.layout import JOURNAL, NAME_MAX, TRASH_DIR
 from persist_fs.steps import NotDurable, best_effort, describe, lock_sandbox_dir, sync_commit
 
@@ -22,10 +23,10 @@ def random_name(sandbox_id: str) -> str:
     return f"{sandbox_id[: NAME_MAX - 17]}.{os.urandom(8).hex()}"  # os, not secrets: cold start
 
 
-def destroy(dirs: Dirs, sandbox_id: str) -> None:
+def destroy(dirs: Dirs, sandbox_id: str, fsync: FsyncPolicy) -> None:
     path = os.path.join(dirs.sbs_path, sandbox_id)
     try:
-        _destroy(dirs, sandbox_id)
+        _destroy(dirs, sandbox_id, fsync)
     except OSError as exc:
         raise StorageError(
             f"cannot destroy sandbox {sandbox_id!r} ({path}): {describe(exc)}; it is still stored"
@@ -37,7 +38,7 @@ def destroy(dirs: Dirs, sandbox_id: str) -> None:
         ) from exc
 
 
-def _destroy(dirs: Dirs, sandbox_id: str) -> None:
+def _destroy(dirs: Dirs, sandbox_id: str, fsync: FsyncPolicy) -> None:
     sbs_fd = dirs.sbs(create=False)
     if sbs_fd is not None and dirs.gone(sbs_fd):
         sbs_fd = dirs.sbs(create=False)
@@ -57,18 +58,20 @@ def _destroy(dirs: Dirs, sandbox_id: str) -> None:
                 return
             except IsADirectoryError:
                 continue  # swapped for a directory meanwhile
-            sync_commit(sbs_fd, f"fsync of {dirs.sbs_path} after removing a symlink in the sandbox's place")
+            if fsync.needed(sbs_fd, os.fstat(sbs_fd)):
+                sync_commit(sbs_fd, f"fsync of {dirs.sbs_path} after removing a symlink in the sandbox's place")
             return
         try:
             if lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd, adopt=False):
-                _bury(sbs_fd, sandbox_id, dirs.sbs_path)
+                # The rename into .trash is made durable by an fsync of sbs: its file system decides.
+                _bury(sbs_fd, sandbox_id, dirs.sbs_path, durable=fsync.needed(sbs_fd, os.fstat(sbs_fd)))
                 return
         finally:
             fsops.unlock_quietly(dir_fd)
             os.close(dir_fd)
 
 
-def _bury(sbs_fd: int, sandbox_id: str, sbs_path: str) -> None:
+def _bury(sbs_fd: int, sandbox_id: str, sbs_path: str, *, durable: bool) -> None:
     """Called with the sandbox directory locked: the tomb is locked from the instant it is in .trash.
 
     If the fsync that makes the destroy durable fails, the tree is removed all the same (it is out of
@@ -79,7 +82,8 @@ def _bury(sbs_fd: int, sandbox_id: str, sbs_path: str) -> None:
         tomb = random_name(sandbox_id)
         os.rename(sandbox_id, tomb, src_dir_fd=sbs_fd, dst_dir_fd=trash_fd)  # commit point
         try:
-            sync_commit(sbs_fd, f"fsync of {sbs_path} after renaming the sandbox to the trash")
+            if durable:
+                sync_commit(sbs_fd, f"fsync of {sbs_path} after renaming the sandbox to the trash")
         except NotDurable as exc:
             not_durable = exc
         best_effort(lambda: remove_tree(tomb, trash_fd), f"removing {tomb} from the trash")

@@ -15,6 +15,9 @@ writer (readers already see the new state).
   then ``.journal`` listing the steps is renamed into place and made durable. Commit point: that rename.
   The steps are then applied (renames, removals), their directories fsynced, and the journal emptied.
 
+On tmpfs and ramfs every fsync above is left out (durability.py): nothing there survives a power loss,
+and a killed process leaves the page cache, so the renames and the journal alone give old-or-new.
+
 Only files whose bytes differ from what is on disk are written (proven per file on every save: see
 known.py); new container directories are made before the commit point (an empty directory is not a
 container to any reader), so after it nothing can run out of space.
@@ -28,13 +31,22 @@ import fcntl
 import functools
 import logging
 import os
-import stat
 from collections.abc import Mapping
+from stat import S_ISLNK, S_ISREG
 
 from persist_core.errors import StorageError
 from persist_fs import fsops, journal, steps, trash
 from persist_fs.dirs import Dirs
-from persist_fs.known import Entry, Key, KnownContents, identity, read_entry, written_entry
+from persist_fs.durability import FsyncPolicy
+from persist_fs.known import (
+    Entry,
+    Key,
+    KnownContents,
+    has_identity,
+    read_entry,
+    written_entries,
+    written_entry,
+)
 from persist_fs.layout import (
     JOURNAL,
     JOURNAL_TMP,
@@ -46,6 +58,7 @@ from persist_fs.layout import (
 )
 
 _log = logging.getLogger("persist_fs")
+_SLASH_PERSIST_FILE = "/" + PERSIST_FILE
 
 
 def _undo(dir_fd: int, temporaries: list[str], made_dirs: list[str]) -> None:
@@ -59,9 +72,10 @@ def _undo(dir_fd: int, temporaries: list[str], made_dirs: list[str]) -> None:
 
 
 class Writer:
-    def __init__(self, dirs: Dirs, known: KnownContents) -> None:
+    def __init__(self, dirs: Dirs, known: KnownContents, fsync: FsyncPolicy) -> None:
         self._dirs = dirs
         self._known = known
+        self._fsync = fsync
 
     def forget(self, sandbox_id: str) -> None:
         """Drop all we know of a sandbox (it was destroyed)."""
@@ -103,7 +117,7 @@ class Writer:
                 fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return []  # a writer is at work: what it has made is not left over
-            return steps.tidy(dir_fd, path, dry_run=dry_run)
+            return steps.tidy(dir_fd, path, dry_run=dry_run, durable=self._fsync.needed(dir_fd, os.fstat(dir_fd)))
         finally:
             fsops.unlock_quietly(dir_fd)
             os.close(dir_fd)
@@ -137,7 +151,10 @@ class Writer:
             try:
                 dir_st = steps.lock_sandbox_dir(dir_fd, sandbox_id, sbs_fd)
                 if dir_st is not None:
-                    self._commit(dir_fd, dir_st, sandbox_id, path=path, sandbox=sandbox, containers=containers)
+                    durable = self._fsync.needed(dir_fd, dir_st)
+                    self._commit(
+                        dir_fd, dir_st, sandbox_id, path=path, sandbox=sandbox, containers=containers, durable=durable
+                    )
                     return
             finally:
                 fsops.unlock_quietly(dir_fd)
@@ -146,6 +163,7 @@ class Writer:
     def _first_save(self, sbs_fd: int, sandbox_id: str, sandbox: bytes, containers: Mapping[str, bytes]) -> bool:
         staging_fd = fsops.make_own_dir(STAGING_DIR, sbs_fd)
         try:
+            durable = self._fsync.needed(staging_fd, os.fstat(staging_fd))
             steps.best_effort(lambda: trash.sweep_staging(staging_fd, dry_run=False), "removing abandoned first saves")
             fcntl.flock(staging_fd, fcntl.LOCK_SH)  # while we hold it, our tree is not taken for abandoned
             name = trash.random_name(sandbox_id)
@@ -153,16 +171,18 @@ class Writer:
             try:
                 # Once renamed, this is the writers' lock of the new sandbox until we are done.
                 fcntl.flock(tree_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fsops.write_new_file(PERSIST_FILE, sandbox, tree_fd)
+                fsops.write_new_file(PERSIST_FILE, sandbox, tree_fd, sync=durable)
                 fsops.write_new_file(JOURNAL, b"", tree_fd, sync=False)
                 for cid, data in containers.items():
                     container_fd = fsops.make_dir(cid, tree_fd)
                     try:
-                        fsops.write_new_file(PERSIST_FILE, data, container_fd)
-                        os.fsync(container_fd)
+                        fsops.write_new_file(PERSIST_FILE, data, container_fd, sync=durable)
+                        if durable:
+                            os.fsync(container_fd)
                     finally:
                         os.close(container_fd)
-                os.fsync(tree_fd)
+                if durable:
+                    os.fsync(tree_fd)
                 try:
                     os.rename(name, sandbox_id, src_dir_fd=staging_fd, dst_dir_fd=sbs_fd)  # commit point
                 except OSError as exc:
@@ -180,8 +200,9 @@ class Writer:
         finally:
             fsops.unlock_quietly(staging_fd)
             os.close(staging_fd)
-        steps.sync_commit(sbs_fd, f"fsync of {self._dirs.sbs_path} after the first save's rename")
-        entries: dict[Key, Entry] = {cid: written_entry(data) for cid, data in containers.items()}
+        if durable:
+            steps.sync_commit(sbs_fd, f"fsync of {self._dirs.sbs_path} after the first save's rename")
+        entries = written_entries(containers)
         entries[None] = written_entry(sandbox)
         self._known.store(sandbox_id, entries)
         return True
@@ -195,35 +216,43 @@ class Writer:
         path: str,
         sandbox: bytes,
         containers: Mapping[str, bytes],
+        durable: bool,
     ) -> None:
         """A scan of the directory and a stat per file tell what is there, and what must be written.
 
         ``dir_st`` (taken under the writers' lock, before any file is looked at) is the stamp that
         readings of this save are judged against (known.py).
         """
-        listing = steps.settle(dir_fd, sandbox_id, path)
+        listing = steps.settle(dir_fd, sandbox_id, path, durable=durable)
         for name in listing.hidden:
             if is_our_temporary(name):
                 fsops.remove_entry(name, dir_fd)  # from a save killed before its commit point
         known = self._known.of(sandbox_id)
+        present = listing.containers
+        unchanged = self._unchanged
         changes = {
             cid: data
             for cid, data in containers.items()
-            if cid not in listing.containers
-            or not self._unchanged(dir_fd, dir_st, sandbox_id, cid, data=data, known=known)
+            if cid not in present or not unchanged(dir_fd, dir_st, sandbox_id, cid, data=data, known=known)
         }
-        removed = listing.containers - containers.keys()
+        removed = present - containers.keys()
         plan = journal.Plan(
-            sandbox=not self._unchanged(dir_fd, dir_st, sandbox_id, None, data=sandbox, known=known),
+            sandbox=not unchanged(dir_fd, dir_st, sandbox_id, None, data=sandbox, known=known),
             writes=tuple(sorted(changes)),
-            deletes=tuple(sorted(cid for cid in removed if steps.has_record(dir_fd, cid))),
+            deletes=tuple(sorted(cid for cid in removed if steps.has_record(dir_fd, cid))) if removed else (),
         )
-        new_dirs = [cid for cid in changes if cid not in listing.containers]
+        new_dirs = [cid for cid in changes if cid not in present]
         if plan.steps == 1:
-            self._commit_one(dir_fd, plan, sandbox, changes)
+            self._commit_one(dir_fd, plan, sandbox, changes, durable=durable)
         elif plan.steps > 1:
             self._commit_journaled(
-                dir_fd=dir_fd, sandbox_id=sandbox_id, plan=plan, sandbox=sandbox, changes=changes, new_dirs=new_dirs
+                dir_fd=dir_fd,
+                sandbox_id=sandbox_id,
+                plan=plan,
+                sandbox=sandbox,
+                changes=changes,
+                new_dirs=new_dirs,
+                durable=durable,
             )
         empty = removed.difference(plan.deletes)  # container directories without persist.json
         for cid in sorted(empty):
@@ -231,8 +260,7 @@ class Writer:
             steps.best_effort(removal, f"removing empty directory {cid}")
         # What is known of files this save did not keep (removed containers) goes; what it wrote is known by bytes.
         kept = {key: entry for key, entry in known.items() if key is None or key in containers}
-        for key in plan.writes:
-            kept[key] = written_entry(changes[key])
+        kept.update(written_entries(changes))  # changes holds exactly the files of plan.writes
         if plan.sandbox:
             kept[None] = written_entry(sandbox)
         self._known.store(sandbox_id, kept)
@@ -241,18 +269,27 @@ class Writer:
         self, dir_fd: int, stamp: os.stat_result, sandbox_id: str, key: Key, *, data: bytes, known: dict[Key, Entry]
     ) -> bool:
         """Whether the file holds ``data`` now: from a trusted reading of it (known.py), else by reading it."""
-        relative = PERSIST_FILE if key is None else f"{key}/{PERSIST_FILE}"
-        st = self._replaceable_file(dir_fd, sandbox_id, relative)
-        if st is None:
+        relative = PERSIST_FILE if key is None else key + _SLASH_PERSIST_FILE
+        try:
+            st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        if not S_ISREG(st.st_mode) and not self._replaceable(st, sandbox_id, relative):
             return False
         entry = known.get(key)
         if entry is not None:
             if entry.data != data:
                 return False  # it held other bytes, or someone changed it since: writing is right either way
-            if entry.trusted is not None and entry.trusted == identity(st):
+            if entry.trusted is not None and has_identity(st, entry.trusted):
                 return True
         if st.st_size != len(data):
             return False
+        return self._same_bytes(dir_fd, stamp, key, relative, data=data, known=known)
+
+    def _same_bytes(
+        self, dir_fd: int, stamp: os.stat_result, key: Key, relative: str, *, data: bytes, known: dict[Key, Entry]
+    ) -> bool:
+        """Read the file back and compare (what is read is known from now on, as known.py's rule allows)."""
         try:
             current, st = fsops.read_file(relative, dir_fd)
         except FileNotFoundError:
@@ -261,25 +298,19 @@ class Writer:
             known[key] = read_entry(current, st, stamp)
         return current == data
 
-    def _replaceable_file(self, dir_fd: int, sandbox_id: str, relative: str) -> os.stat_result | None:
-        """The regular file a save would replace, or None when there is none to compare (absent, a symlink).
+    def _replaceable(self, st: os.stat_result, sandbox_id: str, relative: str) -> bool:
+        """For what is not a regular file: a symlink is replaced by the rename (False: nothing to compare);
+        anything else (a directory, a FIFO) is refused, since the rename would fail or lose it."""
+        if S_ISLNK(st.st_mode):
+            return False
+        raise StorageError(
+            f"cannot save sandbox {sandbox_id!r}: {os.path.join(self._dirs.sbs_path, sandbox_id, relative)} is "
+            "not a regular file; remove it or destroy the sandbox"
+        )
 
-        Anything else at that name (a directory, a FIFO) is refused: the rename would fail or lose it.
-        """
-        try:
-            st = os.stat(relative, dir_fd=dir_fd, follow_symlinks=False)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if stat.S_ISLNK(st.st_mode):
-            return None  # the rename replaces the symlink itself
-        if not stat.S_ISREG(st.st_mode):
-            raise StorageError(
-                f"cannot save sandbox {sandbox_id!r}: {os.path.join(self._dirs.sbs_path, sandbox_id, relative)} is "
-                "not a regular file; remove it or destroy the sandbox"
-            )
-        return st
-
-    def _commit_one(self, dir_fd: int, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes]) -> None:
+    def _commit_one(
+        self, dir_fd: int, plan: journal.Plan, sandbox: bytes, changes: Mapping[str, bytes], *, durable: bool
+    ) -> None:
         """A single visible change is atomic by itself: one rename (or unlink), no journal needed."""
         if plan.deletes:
             cid = plan.deletes[0]
@@ -289,7 +320,8 @@ class Writer:
                 os.unlink(PERSIST_FILE, dir_fd=container_fd)  # commit point
                 not_durable = None
                 try:
-                    steps.sync_commit(container_fd, f"fsync of container directory {cid!r} after the unlink")
+                    if durable:
+                        steps.sync_commit(container_fd, f"fsync of container directory {cid!r} after the unlink")
                 except steps.NotDurable as exc:
                     not_durable = exc
             finally:
@@ -297,7 +329,8 @@ class Writer:
 
             def finish_removal() -> None:
                 fsops.remove_entry(cid, dir_fd)
-                steps.sync(dir_fd, "fsync after removing a container directory")
+                if durable:
+                    steps.sync(dir_fd, "fsync after removing a container directory")
 
             steps.best_effort(finish_removal, f"removing container {cid!r}")
             if not_durable is not None:
@@ -311,16 +344,17 @@ class Writer:
             target_fd, made = steps.container_dir(dir_fd, key)
         try:
             try:
-                fsops.write_new_file(tmp, data, dir_fd)
+                fsops.write_new_file(tmp, data, dir_fd, sync=durable)
                 steps.bump(dir_fd)
                 os.rename(tmp, PERSIST_FILE, src_dir_fd=dir_fd, dst_dir_fd=target_fd)  # commit point
             except BaseException:
                 _undo(dir_fd, [tmp], [key] if made and key is not None else [])
                 raise
 
-            steps.sync_commit(target_fd, "fsync after the rename")
-            if made:
-                steps.sync_commit(dir_fd, "fsync of the sandbox directory after making a container directory")
+            if durable:
+                steps.sync_commit(target_fd, "fsync after the rename")
+                if made:
+                    steps.sync_commit(dir_fd, "fsync of the sandbox directory after making a container directory")
         finally:
             if target_fd != dir_fd:
                 os.close(target_fd)
@@ -334,6 +368,7 @@ class Writer:
         sandbox: bytes,
         changes: Mapping[str, bytes],
         new_dirs: list[str],
+        durable: bool,
     ) -> None:
         temporaries: list[str] = []
         made: list[str] = []
@@ -343,22 +378,26 @@ class Writer:
                 os.close(container_fd)
                 if created:
                     made.append(cid)
+            write = fsops.write_new_file
             if plan.sandbox:
                 temporaries.append(SANDBOX_TMP)
-                fsops.write_new_file(SANDBOX_TMP, sandbox, dir_fd)
+                write(SANDBOX_TMP, sandbox, dir_fd, durable)
             for cid in plan.writes:
-                temporaries.append(container_tmp(cid))
-                fsops.write_new_file(container_tmp(cid), changes[cid], dir_fd)
-            os.fsync(dir_fd)  # the temporaries (and new directories) exist durably before the journal names them
+                tmp = container_tmp(cid)
+                temporaries.append(tmp)
+                write(tmp, changes[cid], dir_fd, durable)
+            if durable:
+                os.fsync(dir_fd)  # the temporaries (and new directories) exist durably before the journal names them
             temporaries.append(JOURNAL_TMP)
-            fsops.write_new_file(JOURNAL_TMP, journal.encode(plan), dir_fd)
+            fsops.write_new_file(JOURNAL_TMP, journal.encode(plan), dir_fd, sync=durable)
             os.rename(JOURNAL_TMP, JOURNAL, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)  # commit point (visible)
             temporaries.pop()
         except BaseException:
             _undo(dir_fd, temporaries, made)
             raise
         try:
-            os.fsync(dir_fd)  # commit point (durable)
+            if durable:
+                os.fsync(dir_fd)  # commit point (durable)
         except OSError:
             try:
                 steps.bump(dir_fd)  # withdraw the commit: an empty journal, so readers see the old files again
@@ -367,4 +406,4 @@ class Writer:
             else:
                 _undo(dir_fd, temporaries, made)
                 raise
-        steps.best_effort(lambda: steps.roll_forward(dir_fd, plan), "applying the committed journal")
+        steps.best_effort(lambda: steps.roll_forward(dir_fd, plan, durable=durable), "applying the committed journal")

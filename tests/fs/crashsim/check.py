@@ -27,11 +27,15 @@ from fs_helpers import Encoded, State, encode, kata_view, loaded
 
 from crashsim.explore import CrashState, Exploration, explore, process_crash
 from crashsim.model import Tree, materialize, replay, snapshot
-from crashsim.trace import Recorder, Trace
+from crashsim.trace import Recorder, Sync, Trace
 from persist_core.cli import app as cli_app
 from persist_fs import FsDriver
 
 _copies = itertools.count()
+
+#: The trees live on tmpfs (/dev/shm), where the driver skips fsync by default (persist_fs.durability):
+#: what is explored here is the protocol for disks, so every driver is told to fsync anyway.
+DISK_PROTOCOL = "always"
 
 
 _build_parser = cli_app.build_parser
@@ -112,10 +116,10 @@ class Report:
 def record(scenario: Scenario, base: Path) -> Trace:
     """Make the known tree in ``base``, then run the calls under the recorder."""
     base.mkdir(parents=True, exist_ok=True)
-    driver = scenario.driver(root=base / scenario.root)
+    driver = scenario.driver(root=base / scenario.root, fsync=DISK_PROTOCOL)
     scenario.setup(driver, base)
     if not scenario.warm:
-        driver = scenario.driver(root=base / scenario.root)
+        driver = scenario.driver(root=base / scenario.root, fsync=DISK_PROTOCOL)
     recorder = Recorder(base)
     with recorder.recording():
         for call in (scenario.operation, *(call for call, _ in scenario.more)):
@@ -124,6 +128,8 @@ def record(scenario: Scenario, base: Path) -> Trace:
     trace = recorder.trace
     if not faithful(trace, base):
         raise AssertionError(f"{scenario.name}: the trace does not lead to the tree on disk (a call not recorded?)")
+    if not any(isinstance(op, Sync) for op in trace.ops):
+        raise AssertionError(f"{scenario.name}: the driver made no fsync: the disk protocol was not exercised")
     return trace
 
 
@@ -188,7 +194,7 @@ def check_state(scenario: Scenario, tree: Tree, *, allowed: frozenset[int], work
     problems: list[str] = []
     with _copy(tree, workdir) as base:
         root = base / scenario.root
-        driver = scenario.driver(root=root)
+        driver = scenario.driver(root=root, fsync=DISK_PROTOCOL)
         untouched = tree_state(str(base))
         try:
             seen = loaded(driver, sid)
@@ -213,8 +219,8 @@ def check_state(scenario: Scenario, tree: Tree, *, allowed: frozenset[int], work
         if tree_state(str(base)) != untouched:
             problems.append("reading the crash state changed it")
         try:
-            scenario.driver(root=root).save(*scenario.then)
-            if loaded(scenario.driver(root=root), sid) != then:
+            scenario.driver(root=root, fsync=DISK_PROTOCOL).save(*scenario.then)
+            if loaded(scenario.driver(root=root, fsync=DISK_PROTOCOL), sid) != then:
                 problems.append("the next save returned, but load does not return what it saved")
             if kata_view(root, sid) != then:
                 problems.append("the next save returned, but kata's reader does not see what it saved")
@@ -229,11 +235,13 @@ def _check_repair(scenario: Scenario, root: Path, seen: Encoded | None) -> list[
     sid = scenario.sandbox_id
     if not root.exists():
         return []  # nothing stored, nothing to repair (the command refuses a store that does not exist)
-    status, out = persist_cli("check", "--repair", "--driver", scenario.driver.name, "-o", f"root={root}")
+    status, out = persist_cli(
+        "check", "--repair", "--driver", scenario.driver.name, "-o", f"root={root}", "-o", f"fsync={DISK_PROTOCOL}"
+    )
     if status != 0:
         return [f"persist check --repair exited {status}: {out.strip()}"]
     problems = []
-    fresh = scenario.driver(root=root)
+    fresh = scenario.driver(root=root, fsync=DISK_PROTOCOL)
     if loaded(fresh, sid) != seen:
         problems.append("persist check --repair changed what loads")
     if kata_view(root, sid) != seen:
