@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import stat
 import weakref
@@ -30,11 +29,11 @@ from persist_fs.layout import (
     scan,
 )
 from persist_fs.locks import SandboxLocks
+from persist_fs.log import log
 from persist_fs.trash import sweep_staging, sweep_trash
 from persist_fs.writer import Writer
 
 _instances: weakref.WeakSet[FsDriver] = weakref.WeakSet()
-_log = logging.getLogger("persist_fs")
 
 
 def _id_error(name: str) -> str:
@@ -200,7 +199,7 @@ class FsDriver(PersistDriver):
         strays = sorted(set(names).difference(ids))
         if strays != self._strays_logged:
             self._strays_logged = strays
-            _log.warning(
+            log().warning(
                 "%s holds %d entries that are not valid sandbox IDs, left out of the listing "
                 "(`persist check` reports them): %s",
                 self.run_storage_path,

@@ -7,11 +7,11 @@ reader takes every subdirectory there for a container, so nothing of ours may ev
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import NamedTuple
 
 from persist_core.ids import MAX_ID_LENGTH, RESERVED_IDS, is_valid_id
+from persist_fs.log import log
 
 PERSIST_FILE = "persist.json"
 SANDBOXES = "sbs"
@@ -33,8 +33,6 @@ OUR_TEMPORARIES = (JOURNAL_TMP, SANDBOX_TMP)
 
 #: The file name limit of Linux filesystems; IDs may be that long (see persist_core.ids).
 NAME_MAX = 255
-
-_log = logging.getLogger("persist_fs")
 
 
 def container_tmp(container_id: str) -> str:
@@ -58,7 +56,7 @@ def rootless_root() -> str:
     runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
     if not runtime_dir:
         runtime_dir = f"/run/user/{os.getuid()}"
-        _log.warning("XDG_RUNTIME_DIR is not set; the rootlessfs driver uses %s/run/vc", runtime_dir)
+        log().warning("XDG_RUNTIME_DIR is not set; the rootlessfs driver uses %s/run/vc", runtime_dir)
     return os.path.join(runtime_dir, "run", "vc")
 
 

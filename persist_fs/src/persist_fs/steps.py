@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import logging
 import os
 import stat
 from collections.abc import Callable
@@ -23,8 +22,7 @@ from persist_fs.layout import (
     is_our_temporary,
     scan,
 )
-
-_log = logging.getLogger("persist_fs")
+from persist_fs.log import log
 
 
 def describe(exc: OSError) -> str:
@@ -71,7 +69,7 @@ def best_effort(step: Callable[[], object], what: str) -> bool:
             return True
         except OSError as exc:
             if attempt == 2 or isinstance(exc, SyncFailed):
-                _log.error("persist-fs: %s failed: %s", what, describe(exc))
+                log().error("persist-fs: %s failed: %s", what, describe(exc))
                 return False
     return False
 
@@ -218,7 +216,7 @@ def settle(dir_fd: int, sandbox_id: str, path: str, *, durable: bool) -> Listing
     if JOURNAL in listing.hidden and not _empty_file(JOURNAL, dir_fd):
         plan = read_plan(dir_fd, path)
         if plan is not None:
-            _log.info("sandbox %r: finishing a commit interrupted by a killed writer", sandbox_id)
+            log().info("sandbox %r: finishing a commit interrupted by a killed writer", sandbox_id)
             roll_forward(dir_fd, plan, durable=durable)
             listing = scan(dir_fd)
     return listing

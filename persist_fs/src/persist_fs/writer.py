@@ -29,7 +29,6 @@ import contextlib
 import errno
 import fcntl
 import functools
-import logging
 import os
 from collections.abc import Mapping
 from stat import S_ISLNK, S_ISREG
@@ -56,8 +55,8 @@ from persist_fs.layout import (
     container_tmp,
     is_our_temporary,
 )
+from persist_fs.log import log
 
-_log = logging.getLogger("persist_fs")
 _SLASH_PERSIST_FILE = "/" + PERSIST_FILE
 
 
@@ -402,7 +401,7 @@ class Writer:
             try:
                 steps.bump(dir_fd)  # withdraw the commit: an empty journal, so readers see the old files again
             except OSError:
-                _log.error("sandbox %r: cannot withdraw a commit that is not known to be durable", sandbox_id)
+                log().error("sandbox %r: cannot withdraw a commit that is not known to be durable", sandbox_id)
             else:
                 _undo(dir_fd, temporaries, made)
                 raise
