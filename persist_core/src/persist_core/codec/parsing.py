@@ -112,16 +112,18 @@ def _parse_bytes_slowly(data: bytes) -> Any:
 
 
 _msgspec_decode: Callable[[bytes], Any] | None = None
-_MsgspecError: type[Exception] = ValueError
+# msgspec's refusals: its DecodeError (a ValueError only in recent versions) and, in some versions, a
+# UnicodeDecodeError for invalid UTF-8.
+_msgspec_refusals: tuple[type[Exception], ...] = (ValueError,)
 _loaded = False
 
 
 def _load_msgspec() -> None:
-    global _msgspec_decode, _MsgspecError, _loaded  # noqa: PLW0603 - set once, on the first parse
+    global _msgspec_decode, _msgspec_refusals, _loaded  # noqa: PLW0603 - set once, on the first parse
     module = msgspec_or_none()
     if module is not None:
         _msgspec_decode = module.json.Decoder().decode
-        _MsgspecError = module.DecodeError
+        _msgspec_refusals = (module.DecodeError, ValueError)
     _loaded = True
 
 
@@ -133,5 +135,5 @@ def parse_bytes(data: bytes) -> Any:
         return _parse_bytes_slowly(data)
     try:
         return _msgspec_decode(data)
-    except _MsgspecError:  # not sure it is what Go reads, or not JSON: the json module's path decides
+    except _msgspec_refusals:  # not sure it is what Go reads, or not JSON: the json module's path decides
         return _parse_bytes_slowly(data)

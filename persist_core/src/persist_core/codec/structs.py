@@ -49,7 +49,7 @@ def _decoder(
             raise Refused
         try:
             document = decode(data)
-        except refusal:  # msgspec's "not as I read it": the full way decides
+        except (refusal, ValueError):  # msgspec's "not as I read it" (some versions: UnicodeDecodeError)
             raise Refused from None
         return convert(document)
 
