@@ -8,10 +8,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# The codec tests share a plain helper (byte_edits.py); under --import-mode=importlib it is importable only
+# if this directory is on the path. The module name is unique to this directory.
+sys.path.insert(0, str(Path(__file__).parent))
 
 GO_SOURCE = Path(__file__).parent / "go"
 

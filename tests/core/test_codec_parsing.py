@@ -9,6 +9,7 @@ import struct
 from typing import Any
 
 import pytest
+from byte_edits import Edit, apply_edits, byte_edits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -151,33 +152,13 @@ def test_negative_zero_keeps_its_mark() -> None:
     assert type(document["Swap"][0]) is NegativeZero
 
 
-_SIGNIFICANT = [*b'-0123456789.eE+"\\{}[],: \t\nntfu', 0x80, 0xC3, 0xE6, 0xED, 0xFF]
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     record=st.sampled_from(kata_records()),
-    edits=st.lists(
-        st.tuples(
-            st.floats(0, 1, exclude_max=True),
-            st.sampled_from(["set", "insert", "delete"]),
-            st.sampled_from(_SIGNIFICANT),
-        ),
-        min_size=1,
-        max_size=4,
-    ),
+    edits=byte_edits(),
 )
-def test_mutated_kata_files(record: bytes, edits: list[tuple[float, str, int]]) -> None:
-    data = bytearray(record)
-    for where, how, byte in edits:
-        at = int(where * len(data))
-        if how == "set" and data:
-            data[at] = byte
-        elif how == "insert":
-            data.insert(at, byte)
-        elif data:
-            del data[at]
-    assert_same_as_json_module(bytes(data))
+def test_mutated_kata_files(record: bytes, edits: list[Edit]) -> None:
+    assert_same_as_json_module(apply_edits(record, edits))
 
 
 _numbers = st.one_of(

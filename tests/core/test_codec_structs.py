@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from byte_edits import Edit, apply_edits, byte_edits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,34 +169,14 @@ def test_generated_objects(cls: type, data: st.DataObject) -> None:
     assert same_objects(codec.loads(encoded, cls), obj) or codec.dumps(codec.loads(encoded, cls)) == encoded
 
 
-_SIGNIFICANT = [*b'-0123456789.eE+"\\{}[],: \t\nntfulS', 0x80, 0xC3, 0xE6, 0xED, 0xFF]
-
-
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     record=st.sampled_from(records()),
-    edits=st.lists(
-        st.tuples(
-            st.floats(0, 1, exclude_max=True),
-            st.sampled_from(["set", "insert", "delete"]),
-            st.sampled_from(_SIGNIFICANT),
-        ),
-        min_size=1,
-        max_size=4,
-    ),
+    edits=byte_edits(),
 )
-def test_mutated_records(record: tuple[type, bytes], edits: list[tuple[float, str, int]]) -> None:
+def test_mutated_records(record: tuple[type, bytes], edits: list[Edit]) -> None:
     cls, original = record
-    data = bytearray(original)
-    for where, how, byte in edits:
-        at = int(where * len(data))
-        if how == "set" and data:
-            data[at] = byte
-        elif how == "insert":
-            data.insert(at, byte)
-        elif data:
-            del data[at]
-    assert_same_as_full_way(bytes(data), cls)
+    assert_same_as_full_way(apply_edits(original, edits), cls)
 
 
 _values = st.one_of(
