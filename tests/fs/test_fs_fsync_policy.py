@@ -6,13 +6,11 @@ exploration (test_fs_power_loss.py) forces the disk protocol, and fails if it se
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fs_helpers import SID, STATE_A, STATE_B, encode, loaded, make_state
+from fs_helpers import SID, STATE_A, STATE_B, count_calls, encode, loaded, make_state
 
 from persist_core import get_driver
 from persist_core.errors import InvalidArgumentError
@@ -28,20 +26,9 @@ def _on_memory_fs(path: Path) -> bool:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def counting_fsyncs() -> Iterator[list[int]]:
-    calls: list[int] = []
-    original = os.fsync
-
-    def fsync(fd: int) -> None:
-        calls.append(fd)
-        original(fd)
-
-    os.fsync = fsync  # type: ignore[assignment]
-    try:
-        yield calls
-    finally:
-        os.fsync = original
+def fsyncs(driver: FsDriver) -> int:
+    """How many fsyncs the writes of ``_every_kind_of_write`` make through ``driver``."""
+    return count_calls(lambda: _every_kind_of_write(driver)).count("fsync")
 
 
 def _every_kind_of_write(driver: FsDriver) -> None:
@@ -70,24 +57,18 @@ def disk_root(tmp_path: Path) -> Path:
 
 
 def test_no_fsync_on_tmpfs_by_default(memory_root: Path) -> None:
-    with counting_fsyncs() as calls:
-        _every_kind_of_write(FsDriver(root=memory_root))
-    assert calls == []
+    assert fsyncs(FsDriver(root=memory_root)) == 0
 
 
 def test_fsync_always_keeps_every_fsync_on_tmpfs(memory_root: Path) -> None:
-    with counting_fsyncs() as calls:
-        _every_kind_of_write(FsDriver(root=memory_root, fsync="always"))
     # The root and sbs made, the first save, each commit and the destroy: each fsyncs at least once.
-    assert len(calls) >= 10
+    assert fsyncs(FsDriver(root=memory_root, fsync="always")) >= 10
 
 
 def test_a_disk_root_is_fsynced_by_default(disk_root: Path) -> None:
-    with counting_fsyncs() as calls:
-        _every_kind_of_write(FsDriver(root=disk_root))
-    with counting_fsyncs() as forced:
-        _every_kind_of_write(FsDriver(root=disk_root.parent / "forced", fsync="always"))
-    assert len(calls) == len(forced) >= 10
+    by_default = fsyncs(FsDriver(root=disk_root))
+    forced = fsyncs(FsDriver(root=disk_root.parent / "forced", fsync="always"))
+    assert by_default == forced >= 10
 
 
 def test_the_file_system_type_comes_from_the_kernel(tmp_path: Path) -> None:
