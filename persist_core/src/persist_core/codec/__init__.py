@@ -19,7 +19,7 @@ from persist_core.codec.describe import describe
 from persist_core.codec.explain import field_errors
 from persist_core.codec.generated import Refused
 from persist_core.codec.parsing import GO_UTF8, parse_bytes, parse_text
-from persist_core.codec.structs import NOT_SURE, StructDecoders
+from persist_core.codec.structs import StructDecoders
 from persist_core.errors import CorruptStateError, EncodeError
 
 __all__ = ["dumps", "loads"]
@@ -127,7 +127,7 @@ def _decode(data: bytes | str, cls: type[T], source: str | None) -> T:
         if decode is not None:
             try:
                 return decode(data)  # type: ignore[no-any-return]
-            except NOT_SURE:  # the full way below decides, as it always did
+            except Refused:  # not sure: the full way below decides, as it always did
                 pass
     return _decode_fully(data, cls, source)
 

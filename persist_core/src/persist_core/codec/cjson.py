@@ -16,3 +16,12 @@ def msgspec_or_none() -> ModuleType | None:
     except ImportError:  # pragma: no cover - msgspec is a dependency of persist-core
         return None
     return msgspec
+
+
+@functools.cache
+def msgspec_refusals() -> tuple[type[Exception], ...]:
+    """What msgspec raises when it will not read bytes as given: its DecodeError (a ValueError only in recent
+    versions) and, in some versions, a UnicodeDecodeError for invalid UTF-8. The shortcuts take each as "not
+    sure" and hand the bytes to the full way."""
+    msgspec = msgspec_or_none()
+    return (ValueError,) if msgspec is None else (msgspec.DecodeError, ValueError)

@@ -22,9 +22,9 @@ import codecs
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, AnyStr
 
-from persist_core.codec.cjson import msgspec_or_none
+from persist_core.codec.cjson import msgspec_or_none, msgspec_refusals
 from persist_core.codec.converter import NEGATIVE_ZERO
 
 __all__ = ["GO_UTF8", "may_hold_negative_zero", "parse_bytes", "parse_text"]
@@ -69,33 +69,25 @@ _decode_json_keeping_negative_zero = json.JSONDecoder(
 # other "-0"s), then back over JSON's whitespace for what may precede a value.
 _MINUS_ZERO = re.compile(r"-0(?=[,\]}\s]|\Z)")
 _MINUS_ZERO_BYTES = re.compile(rb"-0(?=[,\]}\s]|\Z)")
-_JSON_SPACE = " \t\n\r"
-_JSON_SPACE_BYTES = b" \t\n\r"
+
+
+def _negative_zero_in(data: AnyStr, minus_zero: re.Pattern[AnyStr], spaces: AnyStr, openers: AnyStr) -> bool:
+    for match in minus_zero.finditer(data):
+        before = match.start() - 1
+        while before >= 0 and data[before] in spaces:
+            before -= 1
+        if before >= 0 and data[before] in openers:
+            return True
+    return False
 
 
 def _maybe_negative_zero(text: str) -> bool:
-    for match in _MINUS_ZERO.finditer(text):
-        before = match.start() - 1
-        while before >= 0 and text[before] in _JSON_SPACE:
-            before -= 1
-        if before >= 0 and text[before] in ":,[":
-            return True
-    return False
+    return _negative_zero_in(text, _MINUS_ZERO, " \t\n\r", ":,[")
 
 
 def may_hold_negative_zero(data: bytes) -> bool:
     """Whether ``data`` may hold a number ``-0``, which only the json module's path reads as Go does."""
-    return _maybe_negative_zero_bytes(data)
-
-
-def _maybe_negative_zero_bytes(data: bytes) -> bool:
-    for match in _MINUS_ZERO_BYTES.finditer(data):
-        before = match.start() - 1
-        while before >= 0 and data[before] in _JSON_SPACE_BYTES:
-            before -= 1
-        if before >= 0 and data[before] in b":,[":
-            return True
-    return False
+    return _negative_zero_in(data, _MINUS_ZERO_BYTES, b" \t\n\r", b":,[")
 
 
 def parse_text(text: str) -> Any:
@@ -112,8 +104,6 @@ def _parse_bytes_slowly(data: bytes) -> Any:
 
 
 _msgspec_decode: Callable[[bytes], Any] | None = None
-# msgspec's refusals: its DecodeError (a ValueError only in recent versions) and, in some versions, a
-# UnicodeDecodeError for invalid UTF-8.
 _msgspec_refusals: tuple[type[Exception], ...] = (ValueError,)
 _loaded = False
 
@@ -123,7 +113,7 @@ def _load_msgspec() -> None:
     module = msgspec_or_none()
     if module is not None:
         _msgspec_decode = module.json.Decoder().decode
-        _msgspec_refusals = (module.DecodeError, ValueError)
+        _msgspec_refusals = msgspec_refusals()
     _loaded = True
 
 
@@ -131,7 +121,7 @@ def parse_bytes(data: bytes) -> Any:
     """The document of JSON bytes, exactly as ``parse_text`` of their Go-decoded text gives it."""
     if not _loaded:
         _load_msgspec()
-    if _msgspec_decode is None or _maybe_negative_zero_bytes(data):
+    if _msgspec_decode is None or may_hold_negative_zero(data):
         return _parse_bytes_slowly(data)
     try:
         return _msgspec_decode(data)

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, get_args
 
-from persist_core.codec.cjson import msgspec_or_none
+from persist_core.codec.cjson import msgspec_or_none, msgspec_refusals
 from persist_core.codec.describe import describe
 from persist_core.codec.generated import Refused
 from persist_core.codec.gotypes.base import Unsupported
@@ -37,19 +37,17 @@ from persist_core.codec.parsing import may_hold_negative_zero
 
 Decode = Callable[[bytes], Any]
 
-#: What a struct decoder raises when it is not sure: the caller then takes the full way.
-NOT_SURE = Refused
 
+def _decoder(decode: Callable[[bytes], Any], convert: Callable[[Any], Any], *, guard: bool) -> Decode:
+    """``Refused`` where not sure (a possible ``-0`` under ``guard``, msgspec's refusal): the full way decides."""
+    refusals = msgspec_refusals()
 
-def _decoder(
-    decode: Callable[[bytes], Any], refusal: type[Exception], convert: Callable[[Any], Any], *, guard: bool
-) -> Decode:
     def decoder(data: bytes) -> Any:
         if guard and may_hold_negative_zero(data):
             raise Refused
         try:
             document = decode(data)
-        except (refusal, ValueError):  # msgspec's "not as I read it" (some versions: UnicodeDecodeError)
+        except refusals:
             raise Refused from None
         return convert(document)
 
@@ -79,7 +77,7 @@ class StructDecoders:
                 pass
             else:
                 guard = self._parses_any(struct)
-                decoder = _decoder(msgspec.json.Decoder(struct).decode, msgspec.DecodeError, convert, guard=guard)
+                decoder = _decoder(msgspec.json.Decoder(struct).decode, convert, guard=guard)
         self._decoders[cls] = decoder
         return decoder
 
