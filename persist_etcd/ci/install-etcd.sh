@@ -20,4 +20,7 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/d
     systemctl disable --now etcd || true
 fi
 
-"$(command -v etcd || echo /usr/bin/etcd)" --version | head -n 1
+# The whole output is taken before its first line is printed: piping into `head -n 1` let head exit while etcd
+# was still writing, and etcd's SIGPIPE (141) failed this script under pipefail about once in 30 runs.
+version=$("$(command -v etcd || echo /usr/bin/etcd)" --version)
+echo "${version%%$'\n'*}"
