@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -25,6 +26,8 @@ from persist_core.model.config import ContainerConfig, SandboxConfig
 from persist_core.model.device import DeviceState
 from persist_core.model.hypervisor import Bridge, HypervisorState
 from persist_core.model.network import NetworkInterface
+
+KATA = Path(__file__).resolve().parents[2] / "persist_core/src/persist_core/testing/kata"
 
 
 def field_type(cls: type, name: str) -> Any:
@@ -108,5 +111,37 @@ def test_msgspec_is_imported_on_the_first_record_only() -> None:
         "from persist_core.model import SandboxState\n"
         "codec.loads(codec.dumps(SandboxState()), SandboxState)\n"
         "assert 'msgspec' in sys.modules, 'msgspec never used'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_cattrs_is_imported_only_to_explain_a_refusal() -> None:
+    """kata's own files round-trip through a driver without the reference converter; the first refusal
+    imports it and still names the field at fault."""
+    code = (
+        "import json, sys, tempfile\n"
+        "from pathlib import Path\n"
+        "import persist_core\n"
+        "from persist_core import codec\n"
+        "from persist_core.errors import CorruptStateError\n"
+        "from persist_core.model import ContainerState, SandboxState\n"
+        f"kata = Path({str(KATA)!r})\n"
+        "classes = {'persistapi.SandboxState': SandboxState, 'persistapi.ContainerState': ContainerState}\n"
+        "files = json.loads((kata / 'values.json').read_text())['files']\n"
+        "for rel, spec in files.items():\n"
+        "    data = (kata / rel).read_bytes()\n"
+        "    assert codec.dumps(codec.loads(data, classes[spec['decode_as']])) == data, rel\n"
+        "sandbox = codec.loads((kata / 'tree-full/sbs/e1f3c2a9d8b7/persist.json').read_bytes(), SandboxState)\n"
+        "driver = persist_core.get_driver('fs', root=tempfile.mkdtemp())\n"
+        "driver.save(sandbox, {'c1': ContainerState(state='running')})\n"
+        "assert driver.load(sandbox.sandbox_container)[0] == sandbox\n"
+        "assert 'cattrs' not in sys.modules, 'cattrs imported without a refusal'\n"
+        "try:\n"
+        "    codec.loads(b'{\"PersistVersion\": \"2\"}', SandboxState, source='x.json')\n"
+        "except CorruptStateError as exc:\n"
+        "    assert '$.PersistVersion' in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('a string PersistVersion was accepted')\n"
+        "assert 'cattrs' in sys.modules, 'the refusal was explained without the converter'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from cattrs import BaseValidationError, Converter
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from persist_core.codec.converter import RAW_NUMBER_MARKER, reference
 from persist_core.codec.depth import GO_MAX_DEPTH, nesting_depth, recursion_room
 from persist_core.codec.describe import describe
-from persist_core.codec.explain import field_errors
 from persist_core.codec.generated import Refused
 from persist_core.codec.parsing import GO_UTF8, parse_bytes, parse_text
 from persist_core.codec.structs import StructDecoders
 from persist_core.errors import CorruptStateError, EncodeError
+
+if TYPE_CHECKING:
+    from cattrs import Converter
 
 __all__ = ["dumps", "loads"]
 
@@ -87,6 +87,10 @@ def _describe(exc: BaseException, _type: Any) -> str:
 
 def _explain(data: Any, cls: type) -> str:
     """Re-run the decode with cattrs' detailed validation to say where it failed (errors only)."""
+    from cattrs import BaseValidationError
+
+    from persist_core.codec.explain import field_errors
+
     try:
         _converter(detailed=True).structure(data, cls)
     except BaseValidationError as exc:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
+if TYPE_CHECKING:
+    from cattrs import Converter
 
 #: Float32 values whose Go text Python cannot print travel through json.dumps as a string between two
 #: of these markers and are spliced back as bare numbers (see ``codec.dumps``). The nonce keeps a stored
@@ -39,6 +40,8 @@ def json_type(value: object) -> str:
 
 def make_converter(*, detailed: bool) -> Converter:
     """The codec's converter; ``detailed`` records where a decode failed (slower, used to explain errors)."""
+    from cattrs import Converter  # on first need: saves and loads that go well never import cattrs
+
     from persist_core.codec.describe import CLASS_KINDS, describe
 
     converter = Converter(detailed_validation=detailed)

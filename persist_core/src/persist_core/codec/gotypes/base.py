@@ -20,11 +20,10 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
-
 from persist_core.codec.generated import NotExact, Refused, Source
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 #: The longest lists, maps and sets test strategies draw (kata's structs nest deeply).

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
-
 from persist_core.codec.converter import RAW_NUMBER_MARKER, NegativeZero, json_type
 from persist_core.codec.generated import NotExact, Refused
 from persist_core.codec.gofloat import format_float32, to_float32
 from persist_core.codec.gotypes.base import Copy, Decode, GoType, Same, StructureFn, Text, UnstructureFn
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
-
 from persist_core.codec.converter import json_type
 from persist_core.codec.foreign import check_foreign_text
 from persist_core.codec.generated import NotExact, Refused
@@ -18,6 +16,7 @@ from persist_core.model._gotypes import ForeignJSON
 from persist_core.model._gotypes import ForeignValue as ForeignValueMarker
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})

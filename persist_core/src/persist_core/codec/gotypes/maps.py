@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
-
 from persist_core.codec.cjson import msgspec_or_none
 from persist_core.codec.converter import json_type
 from persist_core.codec.generated import NotExact, Refused, Source
@@ -25,6 +23,7 @@ from persist_core.codec.gotypes.base import (
 from persist_core.codec.gotypes.scalars import String, string
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
-
 from persist_core.codec.generated import Source
 from persist_core.codec.gotypes.base import (
     Copy,
@@ -18,6 +16,7 @@ from persist_core.codec.gotypes.base import (
 )
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 

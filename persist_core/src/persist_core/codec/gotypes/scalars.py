@@ -6,14 +6,13 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from cattrs import Converter
-
 from persist_core.codec.converter import NegativeZero, json_type
 from persist_core.codec.generated import NotExact, Refused, Source
 from persist_core.codec.gotypes.base import Copy, Decode, GoType, Same, StructureFn, Text, UnstructureFn
 from persist_core.model._gotypes import GoInt
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 # The string encoder the json module uses with ensure_ascii=False (C when available): the same escapes.

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
-from cattrs.cols import list_structure_factory
-
 from persist_core.codec.converter import json_type
 from persist_core.codec.generated import NotExact, Refused, Source
 from persist_core.codec.gotypes.base import (
@@ -23,6 +20,7 @@ from persist_core.codec.gotypes.foreign import AnyJSON, plain_json_text
 from persist_core.codec.gotypes.scalars import String, string
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 
@@ -185,6 +183,8 @@ class List(GoType):
         return value if item == element else f"[{item} for {element} in {value}]"
 
     def structure_hook(self, converter: Converter) -> StructureFn:
+        from cattrs.cols import list_structure_factory  # the converter only: not at import (cold start)
+
         tp = self.tp
         inner = list_structure_factory(tp, converter)
 

@@ -13,8 +13,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Union
 
 import attrs
-from cattrs import Converter
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from persist_core.codec.converter import json_type
 from persist_core.codec.generated import Refused, Source
@@ -33,6 +31,7 @@ from persist_core.codec.gotypes.scalars import string
 from persist_core.model._fields import GO_KEY, OMITEMPTY
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 _GO_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -334,6 +333,8 @@ class Struct(GoType):
     # -- the reference converter -------------------------------------------------------------------
 
     def structure_hook(self, converter: Converter) -> StructureFn:
+        from cattrs.gen import make_dict_structure_fn, override  # the converter only: not at import
+
         cls, fields = self.cls, self.fields
         renames: dict[str, Any] = {field.name: override(rename=field.key) for field in fields}
         inner: StructureFn = make_dict_structure_fn(
@@ -360,6 +361,8 @@ class Struct(GoType):
         return structure
 
     def unstructure_hook(self, converter: Converter) -> UnstructureFn:
+        from cattrs.gen import make_dict_unstructure_fn, override  # the converter only: not at import
+
         cls, fields = self.cls, self.fields
         # cattrs' omit_if_default would move omitted keys to the end; Go keeps field order, so
         # omitempty is applied afterwards by deleting keys from the ordered document.

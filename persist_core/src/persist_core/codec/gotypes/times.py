@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cattrs import Converter
-
 from persist_core.codec.generated import NotExact, Refused, Source
 from persist_core.codec.gotypes.base import Copy, Decode, GoType, Same, StructureFn, Text, UnstructureFn
 from persist_core.codec.gotypes.scalars import check_str
 from persist_core.model.gotime import GoTime
 
 if TYPE_CHECKING:
+    from cattrs import Converter
     from hypothesis.strategies import SearchStrategy
 
 _TIME_TEXTS: dict[tuple[int, int, int, bool], str] = {}
