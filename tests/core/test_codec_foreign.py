@@ -3,6 +3,7 @@ only when Go's structs would read them back into the same value; decoding stays 
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -102,10 +103,17 @@ ODD_SCALARS = st.sampled_from(
 )
 
 
+def _fresh(draw: st.DrawFn, values: st.SearchStrategy[Any]) -> Any:
+    """A drawn value of our own to change: strategies may hand out shared objects (ODD_SCALARS' ``[]`` and
+    ``{}``), and changing one in place makes the next example draw differently, which hypothesis reports
+    as FlakyStrategyDefinition (seen once in CI-sized runs, every few thousand batches)."""
+    return copy.deepcopy(draw(values))
+
+
 @st.composite
 def candidates(draw: st.DrawFn, go_type: str) -> Any:
     """Values Go reads back unchanged, and the same with a few changes that it may or may not."""
-    value = draw(foreign_values(go_type))
+    value = _fresh(draw, foreign_values(go_type))
     known = sorted(_keys(foreign.SCHEMAS[go_type](), set()))
     for _ in range(draw(st.integers(0, 2))):
         positions = _positions(value, [])
@@ -113,11 +121,11 @@ def candidates(draw: st.DrawFn, go_type: str) -> Any:
         if not positions or kind == "add":
             target = value if not positions else draw(st.sampled_from([value] + [c[k] for c, k in positions]))
             if isinstance(target, dict):
-                target[draw(st.sampled_from(known) | st.just("Unknown"))] = draw(ODD_SCALARS | json_values())
+                target[draw(st.sampled_from(known) | st.just("Unknown"))] = _fresh(draw, ODD_SCALARS | json_values())
             continue
         container, key = draw(st.sampled_from(positions))
         if kind == "replace":
-            container[key] = draw(ODD_SCALARS | json_values())
+            container[key] = _fresh(draw, ODD_SCALARS | json_values())
         elif kind == "delete" and isinstance(container, dict):
             del container[key]
         elif kind == "rename" and isinstance(container, dict):
