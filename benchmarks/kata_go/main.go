@@ -5,6 +5,7 @@
 //
 //	load ROOT SID            FromDisk(SID) under ROOT, kept as the state later ToDisk calls write
 //	todisk ROOT              ToDisk of the kept state under ROOT (a driver made once per ROOT)
+//	atomicdisk ROOT          ToDiskAtomic (atomic.go) of the kept state under ROOT
 //	fromdisk ROOT SID        FromDisk(SID) under ROOT with a new driver, as a restarting runtime
 //	quit
 package main
@@ -68,6 +69,17 @@ func main() {
 			}
 			started, cpu := time.Now(), cpuTime()
 			err := fs.ToDisk(sandbox, containers)
+			answer.Ns, answer.CPUNs = time.Since(started).Nanoseconds(), cpuTime()-cpu
+			if err != nil {
+				answer.Error = err.Error()
+			}
+		case len(words) == 2 && words[0] == "atomicdisk":
+			if containers == nil {
+				answer.Error = "nothing loaded"
+				break
+			}
+			started, cpu := time.Now(), cpuTime()
+			err := newFS(words[1]).ToDiskAtomic(sandbox, containers)
 			answer.Ns, answer.CPUNs = time.Since(started).Nanoseconds(), cpuTime()-cpu
 			if err != nil {
 				answer.Error = err.Error()
