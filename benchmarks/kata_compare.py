@@ -76,7 +76,7 @@ BASELINE = {
 #: Also reported: the save in which everything changed against Go replacing each file atomically, which
 #: says how much of the gap to kata's ToDisk is atomic replacement itself. The atomic writer is timed in
 #: rounds of its own, beside kata's ToDisk again, so that the rounds of the goals stay as they were (a
-#: third Go call in them changed what persist's calls find in the CPU caches); the two are compared
+#: third Go call in them may change what persist's calls find in the CPU caches); the two are compared
 #: through their ratios to kata's ToDisk of their own rounds.
 AGAINST_ATOMIC = (SAVE_ALL, ATOMIC_TODISK)
 GOALS = {SAVE_ALL: 1.0, LOAD_NEW: 0.8}
@@ -309,12 +309,12 @@ class Comparison:
         result: dict[str, Any] = {"n": self.n}
         for clock in CLOCKS:
             medians = {figure: summarize(values) for figure, values in self.samples[clock].items()}
+            ratios = {figure: medians[figure].median / medians[base].median for figure, base in BASELINE.items()}
             saved, atomic = AGAINST_ATOMIC
             result[clock] = {
                 "figures": {figure: stat.as_json() for figure, stat in medians.items()},
-                "ratios": {figure: medians[figure].median / medians[base].median for figure, base in BASELINE.items()},
-                "against_atomic": (medians[saved].median / medians[KATA_TODISK].median)
-                / (medians[atomic].median / medians[KATA_TODISK_BESIDE_ATOMIC].median),
+                "ratios": ratios,
+                "against_atomic": ratios[saved] / ratios[atomic],  # each to kata's ToDisk of its own rounds
             }
         return result
 

@@ -39,6 +39,16 @@ func cpuTime() int64 {
 	return usage.Utime.Nano() + usage.Stime.Nano()
 }
 
+// time runs one driver call, the only thing inside the timed span, and records its times and error.
+func (a *reply) time(call func() error) {
+	started, cpu := time.Now(), cpuTime()
+	err := call()
+	a.Ns, a.CPUNs = time.Since(started).Nanoseconds(), cpuTime()-cpu
+	if err != nil {
+		a.Error = err.Error()
+	}
+}
+
 func main() {
 	var sandbox persistapi.SandboxState
 	var containers map[string]persistapi.ContainerState
@@ -67,31 +77,20 @@ func main() {
 				fs = newFS(words[1])
 				writers[words[1]] = fs
 			}
-			started, cpu := time.Now(), cpuTime()
-			err := fs.ToDisk(sandbox, containers)
-			answer.Ns, answer.CPUNs = time.Since(started).Nanoseconds(), cpuTime()-cpu
-			if err != nil {
-				answer.Error = err.Error()
-			}
+			answer.time(func() error { return fs.ToDisk(sandbox, containers) })
 		case len(words) == 2 && words[0] == "atomicdisk":
 			if containers == nil {
 				answer.Error = "nothing loaded"
 				break
 			}
-			started, cpu := time.Now(), cpuTime()
-			err := newFS(words[1]).ToDiskAtomic(sandbox, containers)
-			answer.Ns, answer.CPUNs = time.Since(started).Nanoseconds(), cpuTime()-cpu
-			if err != nil {
-				answer.Error = err.Error()
-			}
+			answer.time(func() error { return newFS(words[1]).ToDiskAtomic(sandbox, containers) })
 		case len(words) == 3 && words[0] == "fromdisk":
-			started, cpu := time.Now(), cpuTime()
-			_, cs, err := newFS(words[1]).FromDisk(words[2])
-			answer.Ns, answer.CPUNs = time.Since(started).Nanoseconds(), cpuTime()-cpu
+			var cs map[string]persistapi.ContainerState
+			answer.time(func() (err error) {
+				_, cs, err = newFS(words[1]).FromDisk(words[2])
+				return err
+			})
 			answer.Containers = len(cs)
-			if err != nil {
-				answer.Error = err.Error()
-			}
 		case len(words) == 1 && words[0] == "quit":
 			return
 		default:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import traceback
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,8 +25,6 @@ from persist_core.model.config import ContainerConfig, SandboxConfig
 from persist_core.model.device import DeviceState
 from persist_core.model.hypervisor import Bridge, HypervisorState
 from persist_core.model.network import NetworkInterface
-
-KATA = Path(__file__).resolve().parents[2] / "persist_core/src/persist_core/testing/kata"
 
 
 def field_type(cls: type, name: str) -> Any:
@@ -120,12 +117,12 @@ def test_cattrs_is_imported_only_to_explain_a_refusal() -> None:
     imports it and still names the field at fault."""
     code = (
         "import json, sys, tempfile\n"
-        "from pathlib import Path\n"
+        "from importlib.resources import files\n"
         "import persist_core\n"
         "from persist_core import codec\n"
         "from persist_core.errors import CorruptStateError\n"
         "from persist_core.model import ContainerState, SandboxState\n"
-        f"kata = Path({str(KATA)!r})\n"
+        "kata = files('persist_core.testing') / 'kata'  # the shipped fixtures, as testing.samples reads them\n"
         "classes = {'persistapi.SandboxState': SandboxState, 'persistapi.ContainerState': ContainerState}\n"
         "files = json.loads((kata / 'values.json').read_text())['files']\n"
         "for rel, spec in files.items():\n"

@@ -105,8 +105,8 @@ ODD_SCALARS = st.sampled_from(
 
 def _fresh(draw: st.DrawFn, values: st.SearchStrategy[Any]) -> Any:
     """A drawn value of our own to change: strategies may hand out shared objects (ODD_SCALARS' ``[]`` and
-    ``{}``), and changing one in place makes the next example draw differently, which hypothesis reports
-    as FlakyStrategyDefinition (seen once in CI-sized runs, every few thousand batches)."""
+    ``{}``), and changing one in place makes later examples draw differently, which hypothesis reports
+    as FlakyStrategyDefinition (seen once in seven runs of tests/core, and once in a hunt of 800 batches)."""
     return copy.deepcopy(draw(values))
 
 
