@@ -117,6 +117,7 @@ def test_decoded_records_are_admitted_on_second_sight_and_bounded() -> None:
     records = [codec.dumps(ContainerState(state=f"s{i}")) for i in range(4)]
     cache = DecodedRecords(max_bytes=3 * (len(records[0]) + 64))
     first = cache.loads(records[0], ContainerState, "r0")
+    assert len(cache._records) == 0  # first sight: nothing kept, no copy made
     second = cache.loads(records[0], ContainerState, "r0")  # second sight: decoded, and a copy kept
     third = cache.loads(records[0], ContainerState, "r0")  # a copy of the kept one
     check_independent_copies(first, second)
@@ -125,9 +126,27 @@ def test_decoded_records_are_admitted_on_second_sight_and_bounded() -> None:
     assert cache.loads(records[0], ContainerState, "r0") == ContainerState(state="s0")
     for data in records[1:]:
         cache.loads(data, ContainerState, "r")
+        cache.loads(data, ContainerState, "r")
     assert len(cache._records) == 3  # bounded: the least recently used went
     assert (ContainerState, records[0]) not in cache._records._entries
     assert cache.loads(records[3], SandboxState, "r3") == SandboxState(state="s3")  # kept per class
+
+
+def test_first_sights_keep_no_bytes_and_push_out_nothing_kept() -> None:
+    """A flood of state never seen (a restarting runtime) is noted by hash in a bounded set, apart from
+    the kept copies: they stay, and every load still gives the value of its own bytes."""
+    kept = codec.dumps(ContainerState(state="kept"))
+    cache = DecodedRecords(max_bytes=4096)
+    for _ in range(2):
+        cache.loads(kept, ContainerState, "kept")
+    for i in range(50):
+        data = codec.dumps(ContainerState(state=f"new {i}"))
+        assert cache.loads(data, ContainerState, "new") == ContainerState(state=f"new {i}")
+        assert len(cache._first_sights) <= 4096 // 1024
+    assert list(cache._records._entries) == [(ContainerState, kept)]
+    assert cache.loads(kept, ContainerState, "kept") == ContainerState(state="kept")
+    cache.clear()
+    assert len(cache._records) == 0 and not cache._first_sights
 
 
 def test_a_cache_of_size_zero_keeps_nothing() -> None:

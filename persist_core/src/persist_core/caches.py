@@ -6,8 +6,9 @@
   encoding of the saved copy, whatever the caller's threads do to their object meanwhile. The comparison is
   type-exact (``codec.exact``), so a value the codec refuses never matches one it accepted.
 - :class:`DecodedRecords` hands out an exact copy of what the same bytes decoded to before, instead of
-  decoding again. Bytes are admitted on their second sight, so a load of state never seen pays no copy.
-  Only the model classes a driver loads are cached, and only copies are ever handed out.
+  decoding again. Bytes are admitted on their second sight, so a load of state never seen pays no copy
+  (first sights are noted by hash alone, apart from what is kept). Only the model classes a driver loads
+  are cached, and only copies are ever handed out.
 
 Neither looks at the store: which bytes to write is still decided by the backend against what is really
 stored (see docs/caching.md). Both are bounded by the driver's ``cache_bytes`` option (bytes of JSON; the
@@ -16,6 +17,7 @@ objects take a few times that); 0 turns them off.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -33,7 +35,8 @@ DEFAULT_CACHE_BYTES = 8 << 20
 _ENTRY_OVERHEAD = 64
 
 _exact = Exact()
-_SEEN = object()
+#: Bytes of ``cache_bytes`` per first sight a DecodedRecords notes (8 MiB: 8,192 hashes, about 0.8 MiB of memory).
+_BYTES_PER_FIRST_SIGHT = 1024
 
 #: A container as this driver last encoded it for a sandbox (an exact copy) and the bytes it encoded to.
 SavedCopy = tuple[ContainerState, bytes]
@@ -94,10 +97,18 @@ def _saved_size(saved: dict[str, SavedCopy]) -> int:
 
 
 class DecodedRecords:
-    """(class, bytes) to a private decoded object; its exact copies are handed out."""
+    """(class, bytes) to a private decoded object; its exact copies are handed out.
+
+    First sights are noted apart, by the hash of ``(class, bytes)`` in a set bounded in number (emptied
+    when full): a restarting runtime's loads are all first sights, and noting one keeps no bytes alive,
+    costs no LRU update and evicts no kept object. The set only decides when a copy is kept: a hash that
+    collides keeps one a sight early, and what is kept and looked up is keyed by the whole bytes.
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self._records: BoundedLRU[tuple[type, bytes], Any] = BoundedLRU(max_bytes)
+        self._first_sights: set[int] = set()
+        self._max_first_sights = max(1, max_bytes // _BYTES_PER_FIRST_SIGHT)
 
     def loads(self, data: bytes, cls: type[T], source: str) -> T:
         """``codec.loads(data, cls, source=source)``, or an exact copy of what it returned before."""
@@ -105,21 +116,24 @@ class DecodedRecords:
             return codec.loads(data, cls, source=source)
         key = (cls, data)
         kept = self._records.get(key)
-        if kept is not None and kept is not _SEEN:
+        if kept is not None:
             copied: T = _exact.copy(kept)
             return copied
         decoded = codec.loads(data, cls, source=source)
-        if kept is None:
-            self._records.put(key, _SEEN, _ENTRY_OVERHEAD + len(data))  # first sight: the bytes only
-        else:
-            try:
-                self._records.put(key, _exact.copy(decoded), _ENTRY_OVERHEAD + len(data))
-            except NotExact:
-                self._records.pop(key)
+        sights, mark = self._first_sights, hash(key)
+        if mark not in sights:
+            if len(sights) >= self._max_first_sights:
+                sights.clear()
+            sights.add(mark)
+            return decoded
+        sights.discard(mark)  # second sight: from now on the kept copy stands for it
+        with contextlib.suppress(NotExact):  # not kept then; its next sight counts as a first one again
+            self._records.put(key, _exact.copy(decoded), _ENTRY_OVERHEAD + len(data))
         return decoded
 
     def clear(self) -> None:
         self._records.clear()
+        self._first_sights.clear()
 
 
 class DriverCaches:
