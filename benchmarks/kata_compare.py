@@ -10,11 +10,13 @@ rounds (each round runs the figures of a group, in forward then reverse order).
 Figures, for each N: kata ToDisk; persist save with the sandbox and every container changed; persist
 save with one container changed; kata FromDisk and persist load of a sandbox never seen before (every
 state string new, written by another process, so no cache can serve it; both read the same files);
-persist load of bytes it loaded before. Then, in rounds of their own, kata ToDisk again beside the same
-with each file written to a temporary and renamed over the old one (``atomic.go``: what atomic
-replacement alone costs Go, without persist's journal, lock or checks). The whole comparison runs twice
-(``--runs``) and both runs are reported, each with the machine's load average. Without ``go`` it is
-skipped with the reason.
+persist load of bytes it loaded before. Then, in rounds of their own, two references beside kata's calls
+again: for saves, kata's ToDisk with each file written to a temporary and renamed over the old one
+(``atomic.go``: what atomic replacement alone costs Go, without persist's journal, lock or checks) and the
+Python floor of an atomic save (encode with persist's codec, then a temporary and a rename per file, and
+nothing else: ``floors.replace_in_memory``); for loads, the Python floor of a load (list, read each file,
+decode with persist's codec: ``floors.read_tree``). The whole comparison runs twice (``--runs``) and both
+runs are reported, each with the machine's load average. Without ``go`` it is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -38,18 +40,22 @@ REPO = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: import the benchmarks package, not its loose modules
     sys.path[0] = str(REPO)
 
+from benchmarks import floors  # noqa: E402
 from benchmarks.kata_state import PodState  # noqa: E402
 from benchmarks.machine import describe, filesystem_type, is_memory_filesystem  # noqa: E402
 from benchmarks.report import duration  # noqa: E402
 from benchmarks.timing import summarize  # noqa: E402
-from persist_core import ContainerState, PersistDriver, SandboxState, get_driver  # noqa: E402
+from persist_core import ContainerState, PersistDriver, SandboxState, codec, get_driver  # noqa: E402
 
 SCHEMA = "persist-kata-compare/1"
 GO_SOURCE = REPO / "benchmarks" / "kata_go"
 
 KATA_TODISK = "kata ToDisk"
 ATOMIC_TODISK = "kata ToDisk, files replaced atomically"
-KATA_TODISK_BESIDE_ATOMIC = "kata ToDisk, beside the atomic one"
+KATA_TODISK_BESIDE_ATOMIC = "kata ToDisk, beside the references"
+FLOOR_SAVE = "Python floor: encode, replace each file atomically"
+KATA_FROMDISK_BESIDE_FLOOR = "kata FromDisk, beside the Python floor"
+FLOOR_LOAD = "Python floor: read each file, decode"
 SAVE_ALL = "persist save, every container changed"
 SAVE_ONE = "persist save, one changed"
 KATA_FROMDISK = "kata FromDisk"
@@ -64,10 +70,15 @@ FIGURES = (
     LOAD_REPEATED,
     KATA_TODISK_BESIDE_ATOMIC,
     ATOMIC_TODISK,
+    FLOOR_SAVE,
+    KATA_FROMDISK_BESIDE_FLOOR,
+    FLOOR_LOAD,
 )
 #: Each figure is compared with this kata figure; the goals of issue 15 (ratio at most).
 BASELINE = {
     ATOMIC_TODISK: KATA_TODISK_BESIDE_ATOMIC,
+    FLOOR_SAVE: KATA_TODISK_BESIDE_ATOMIC,
+    FLOOR_LOAD: KATA_FROMDISK_BESIDE_FLOOR,
     SAVE_ALL: KATA_TODISK,
     SAVE_ONE: KATA_TODISK,
     LOAD_NEW: KATA_FROMDISK,
@@ -79,6 +90,9 @@ BASELINE = {
 #: third Go call in them may change what persist's calls find in the CPU caches); the two are compared
 #: through their ratios to kata's ToDisk of their own rounds.
 AGAINST_ATOMIC = (SAVE_ALL, ATOMIC_TODISK)
+#: Also reported: persist's save and load over the Python floor of the same work (the least any Python
+#: driver that encodes with this codec and replaces files atomically can take), compared the same way.
+OVER_FLOOR = {SAVE_ALL: FLOOR_SAVE, LOAD_NEW: FLOOR_LOAD}
 GOALS = {SAVE_ALL: 1.0, LOAD_NEW: 0.8}
 #: Each figure is timed twice: wall time (what the goals are set on) and the process's CPU time, which
 #: does not grow while other programs hold the CPU (a cross-check on a shared machine).
@@ -185,6 +199,13 @@ def _changed_sandbox(sandbox: SandboxState, turn: int) -> SandboxState:
     return attrs.evolve(sandbox, state="paused" if turn % 2 else "running", hypervisor_state=hypervisor)
 
 
+def _floor_load(sandbox_dir: str) -> tuple[SandboxState, dict[str, ContainerState]]:
+    """The least a load of a sandbox directory does in Python: read its records and decode each one."""
+    sandbox, records = floors.read_tree(sandbox_dir)
+    containers = {cid: codec.loads(data, ContainerState) for cid, data in sorted(records.items())}
+    return codec.loads(sandbox, SandboxState), containers
+
+
 def _timed(call: Callable[[], object]) -> Timing:
     started, cpu = time.perf_counter(), time.process_time()
     call()
@@ -276,11 +297,25 @@ class Comparison:
             SAVE_ONE: lambda: _timed(lambda: saved.save(one_sandbox, pending["one"])),
         }
         self._group(cases, prepare)
-        atomic_cases = {
+        floor = self._driver("floor")
+        floor.save(sandbox, containers)  # the tree the floor replaces files in
+        floor_dir = str(self.directory / "floor/sbs" / state.sandbox_id)
+
+        def floor_save() -> None:
+            changed_sandbox, changed = pending["all"]
+            files = {floors.RECORD: codec.dumps(changed_sandbox)}
+            for cid, container in changed.items():
+                files[f"{cid}/{floors.RECORD}"] = codec.dumps(container)
+            floors.replace_in_memory(floor_dir, files)
+
+        reference_cases = {
             KATA_TODISK_BESIDE_ATOMIC: lambda: self.go.timed("todisk", go_root),
             ATOMIC_TODISK: lambda: self.go.timed("atomicdisk", atomic_root),
+            FLOOR_SAVE: lambda: _timed(floor_save),
         }
-        self._group(atomic_cases, lambda turn: None)
+        self._group(reference_cases, prepare)
+        saved.save(*pending["all"])  # the floor's last save, saved by persist: the same bytes, or the run stops
+        _same_files(self.directory / "persist/sbs" / state.sandbox_id, Path(floor_dir))
 
     def loads(self) -> None:
         root = self.directory / "never-seen"
@@ -303,6 +338,13 @@ class Comparison:
         loaded = fresh.load(ids[0])[1]
         if len(loaded) != self.n or self.go.call("fromdisk", str(root), ids[0])["containers"] != self.n:
             raise RuntimeError(f"a never-seen sandbox did not load with its {self.n} containers")
+        if _floor_load(str(root / "sbs" / ids[0])) != fresh.load(ids[0]):
+            raise RuntimeError("the Python floor's load and persist's differ: not the same work")
+        reference_cases = {
+            KATA_FROMDISK_BESIDE_FLOOR: lambda: self.go.timed("fromdisk", str(root), current["id"]),
+            FLOOR_LOAD: lambda: _timed(lambda: _floor_load(str(root / "sbs" / current["id"]))),
+        }
+        self._group(reference_cases, prepare)
 
     def results(self) -> dict[str, Any]:
         """For each clock: every figure's median (with its 95% interval) and persist's ratios to kata."""
@@ -315,6 +357,7 @@ class Comparison:
                 "figures": {figure: stat.as_json() for figure, stat in medians.items()},
                 "ratios": ratios,
                 "against_atomic": ratios[saved] / ratios[atomic],  # each to kata's ToDisk of its own rounds
+                "over_floor": {figure: ratios[figure] / ratios[floor] for figure, floor in OVER_FLOOR.items()},
             }
         return result
 
@@ -373,6 +416,23 @@ def against_atomic_table(runs: list[dict[str, Any]]) -> str:
     for index, first in enumerate(runs[0]["sizes"]):
         cells = [", ".join(_ratio(run["sizes"][index][clock]["against_atomic"]) for run in runs) for clock in CLOCKS]
         lines.append("| " + " | ".join([f"{saved} / {atomic}", str(first["n"]), *cells]) + " |")
+    return "\n".join(lines)
+
+
+def over_floor_table(runs: list[dict[str, Any]]) -> str:
+    """Each Python floor against kata (wall), and persist's save and load over the floor of the same work."""
+    lines = [
+        "| N | floor | floor / kata (wall, per run) | persist over it (wall, per run) | (CPU, per run) |",
+        "|---|---|---|---|---|",
+    ]
+    for index, first in enumerate(runs[0]["sizes"]):
+        for figure, floor in OVER_FLOOR.items():
+            results = [run["sizes"][index] for run in runs]
+            cells = [
+                ", ".join(_ratio(result["wall"]["ratios"][floor]) for result in results),
+                *(", ".join(_ratio(result[clock]["over_floor"][figure]) for result in results) for clock in CLOCKS),
+            ]
+            lines.append("| " + " | ".join([str(first["n"]), floor, *cells]) + " |")
     return "\n".join(lines)
 
 
@@ -451,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             print(goals_table(doc["runs"]))
             print()
             print(against_atomic_table(doc["runs"]))
+            print()
+            print(over_floor_table(doc["runs"]))
             for number, run in enumerate(doc["runs"], 1):
                 loads = f"load average {run['load_average_before']} -> {run['load_average_after']}"
                 medians = "; ".join(

@@ -20,8 +20,11 @@ SCRIPT = REPO / "benchmarks" / "kata_compare.py"
 # What the runner reports (kept here: the benchmarks package is not installed, only run from the repository).
 FIGURES = {
     "kata ToDisk",
-    "kata ToDisk, beside the atomic one",
+    "kata ToDisk, beside the references",
     "kata ToDisk, files replaced atomically",
+    "Python floor: encode, replace each file atomically",
+    "kata FromDisk, beside the Python floor",
+    "Python floor: read each file, decode",
     "persist save, every container changed",
     "persist save, one changed",
     "kata FromDisk",
@@ -29,7 +32,9 @@ FIGURES = {
     "persist load, repeated bytes",
 }
 BASELINE = {
-    "kata ToDisk, files replaced atomically": "kata ToDisk, beside the atomic one",
+    "kata ToDisk, files replaced atomically": "kata ToDisk, beside the references",
+    "Python floor: encode, replace each file atomically": "kata ToDisk, beside the references",
+    "Python floor: read each file, decode": "kata FromDisk, beside the Python floor",
     "persist save, every container changed": "kata ToDisk",
     "persist save, one changed": "kata ToDisk",
     "persist load, never seen": "kata FromDisk",
@@ -74,6 +79,14 @@ def test_quick_run_measures_every_figure_beside_kata(tmp_path: Path) -> None:
         ratios = timed["ratios"]
         atomic = ratios["persist save, every container changed"] / ratios["kata ToDisk, files replaced atomically"]
         assert timed["against_atomic"] == pytest.approx(atomic)
+        floor_save = (
+            ratios["persist save, every container changed"]
+            / ratios["Python floor: encode, replace each file atomically"]
+        )
+        floor_load = ratios["persist load, never seen"] / ratios["Python floor: read each file, decode"]
+        assert timed["over_floor"] == pytest.approx(
+            {"persist save, every container changed": floor_save, "persist load, never seen": floor_load}
+        )
         assert all(stat["median_s"] > 0 for stat in size["wall"]["figures"].values())
     for figure in FIGURES:
         assert figure in result.stdout
