@@ -68,6 +68,64 @@ def test_descriptions_hold_gos_rules() -> None:
     assert isinstance(addrs, List) and isinstance(addrs.item, ForeignValue) and not addrs.item.pointer
 
 
+@pytest.mark.parametrize("cls", [cls for cls in MODEL_CLASSES if isinstance(describe(cls), Struct)], ids=repr)
+def test_decoders_build_model_objects_as_their_init_does(cls: type) -> None:
+    """Every model class is made by ``object.__new__`` and its slots, with no keyword call per object; what
+    that gives is what ``__init__`` gives (every field set, nothing else), which decoding its own encoding
+    shows for a generated object of each class."""
+    from hypothesis import HealthCheck, given, settings
+
+    from persist_core import codec
+    from persist_core.testing.strategies import model_objects
+
+    assert describe(cls)._plain  # the shortcut is in effect for every model class
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(model_objects(cls))
+    def check(obj: Any) -> None:
+        data = codec.dumps(obj)
+        decoded = codec.loads(data, cls)
+        built = cls(**{field.alias: getattr(decoded, field.name) for field in attrs.fields(cls)})
+        assert decoded == built == obj
+        assert codec.dumps(decoded) == data
+
+    check()
+
+
+def test_a_class_with_validators_or_hooks_is_built_by_its_init() -> None:
+    """Where ``__init__`` does more than set slots, the generated decoders call it, so that it still runs."""
+    from persist_core.model._fields import GO_KEY, OMITEMPTY, model
+
+    ran: list[object] = []
+
+    def not_seven(_instance: object, _attribute: object, value: int) -> None:
+        ran.append(value)
+        if value == 7:
+            raise ValueError("seven is refused")
+
+    @model(kw_only=True)
+    class Validated:
+        count: Uint32 = attrs.field(default=0, validator=not_seven, metadata={GO_KEY: "Count", OMITEMPTY: False})
+
+    @model(kw_only=True)
+    class Hooked:
+        name: str = attrs.field(default="", metadata={GO_KEY: "Name", OMITEMPTY: False})
+
+        def __attrs_post_init__(self) -> None:
+            ran.append(self.name)
+
+    for cls in (Validated, Hooked):
+        attrs.resolve_types(cls, globals(), locals())
+        assert not describe(cls)._plain
+    assert describe(Validated).decode({"Count": 3}).count == 3
+    with pytest.raises(ValueError, match="seven is refused"):
+        describe(Validated).decode({"Count": 7})
+    assert describe(Hooked).decode({"Name": "full way"}).name == "full way"
+    document = describe(Hooked).msgspec_type()(f0="msgspec way")
+    assert describe(Hooked).msgspec_converter(document).name == "msgspec way"
+    assert ran == [3, 7, "full way", "msgspec way"]
+
+
 def test_what_the_model_does_not_use_is_left_to_cattrs() -> None:
     for tp in (int, float, bytes, list, dict, int | str, tuple[int, int]):
         described = describe(tp)

@@ -38,6 +38,7 @@ _GO_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MISSING = object()
 #: How many levels of nested lists and structs an exact copy or comparison writes inline before calling.
 _INLINE_DEPTH = 5
+_PLAIN_SETATTR: Any = object.__setattr__
 
 
 class Field:
@@ -117,6 +118,30 @@ class Struct(GoType):
         """Without structs inside: small enough to write inline wherever it occurs."""
         return not any(field.type.holds_structs for field in self.fields)
 
+    @cached_property
+    def _plain(self) -> bool:
+        """Whether an instance is made as ``__init__`` makes it by ``object.__new__`` and setting each slot:
+        no validators, converters or init hooks, and slots set without attrs' setattr hooks (every model
+        class but the frozen GoTime, which is not a Struct). Half the cost of the keyword call per object."""
+        cls = self.cls
+        return (
+            "__slots__" in cls.__dict__
+            and cls.__setattr__ is _PLAIN_SETATTR
+            and not hasattr(cls, "__attrs_pre_init__")
+            and not hasattr(cls, "__attrs_post_init__")
+            and all(a.init and a.validator is None and a.converter is None for a in attrs.fields(cls))
+        )
+
+    def _construct(self, code: Source, values: list[tuple[Field, str]], dst: str, indent: int) -> None:
+        """``dst = cls(field=expression, ...)``, or the same object made directly where ``_plain``."""
+        cls = code.constant(self.cls, "cls")
+        if not self._plain:
+            code.line(indent, f"{dst} = {cls}({', '.join(f'{field.alias}={value}' for field, value in values)})")
+            return
+        code.line(indent, f"{dst} = {code.constant(object.__new__, 'new')}({cls})")
+        for field, value in values:
+            code.line(indent, f"{dst}.{field.name} = {value}")
+
     @property
     def inline_text(self) -> bool:
         return self._flat and self._keys_are_identifiers
@@ -183,13 +208,12 @@ class Struct(GoType):
             super().decode_code(code, src, dst, indent)
 
     def _decode_code(self, code: Source, src: str, dst: str, indent: int) -> None:
-        cls = code.constant(self.cls, "cls")
         known = code.constant(frozenset(field.key for field in self.fields), "known")
         code.refuse_unless(indent, f"type({src}) is dict")
         code.line(indent, f"if not {src}.keys() <= {known}:")
         code.call(self._go_keys, src, src, indent + 1)  # unknown or case-folded keys: the rare case
-        arguments = [self._field_decode_code(code, field, src, indent) for field in self.fields]
-        code.line(indent, f"{dst} = {cls}({', '.join(arguments)})")
+        values = [(field, self._field_decode_code(code, field, src, indent)) for field in self.fields]
+        self._construct(code, values, dst, indent)
 
     @cached_property
     def _go_keys(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -210,7 +234,7 @@ class Struct(GoType):
 
     @staticmethod
     def _field_decode_code(code: Source, field: Field, src: str, indent: int) -> str:
-        """Code for one field; returns the keyword argument that passes it."""
+        """Code for one field; returns the variable that holds its value."""
         value, result = code.name("v"), code.name("a")
         zero = _zero(code, field)
         if field.type.nullable:
@@ -227,7 +251,7 @@ class Struct(GoType):
             code.line(indent + 1, f"{result} = {zero}")
         code.line(indent, "else:")
         field.type.non_null.decode_code(code, value, result, indent + 1)
-        return f"{field.alias}={result}"
+        return result
 
     # -- decoding straight from bytes (codec.structs) ----------------------------------------------
 
@@ -268,10 +292,10 @@ class Struct(GoType):
         import msgspec
 
         code = Source("def convert(s):", {"UNSET": msgspec.UNSET})
-        arguments = []
+        values: list[tuple[Field, str]] = []
         for index, field in enumerate(self.fields):
             if _direct(field):
-                arguments.append(f"{field.alias}=s.f{index}")
+                values.append((field, f"s.f{index}"))
                 continue
             value = code.name("v")
             code.line(1, f"{value} = s.f{index}")
@@ -282,8 +306,9 @@ class Struct(GoType):
             else:
                 # null into a non-pointer field is a no-op in Go: the zero value, as for a missing key.
                 expression = f"({zero} if {value} is None or {value} is UNSET else {inner})"
-            arguments.append(f"{field.alias}={expression}")
-        code.line(1, f"return {code.constant(self.cls, 'cls')}({', '.join(arguments)})")
+            values.append((field, expression))
+        self._construct(code, values, "o", 1)
+        code.line(1, "return o")
         return code.compile("convert", f"<persist codec: struct to {self.cls.__qualname__}>")
 
     # -- exact copies and comparisons --------------------------------------------------------------
