@@ -335,10 +335,10 @@ class Comparison:
             LOAD_REPEATED: lambda: _timed(lambda: repeated.load(repeated_id)),
         }
         self._group(cases, prepare)
-        loaded = fresh.load(ids[0])[1]
-        if len(loaded) != self.n or self.go.call("fromdisk", str(root), ids[0])["containers"] != self.n:
+        loaded = fresh.load(ids[0])
+        if len(loaded[1]) != self.n or self.go.call("fromdisk", str(root), ids[0])["containers"] != self.n:
             raise RuntimeError(f"a never-seen sandbox did not load with its {self.n} containers")
-        if _floor_load(str(root / "sbs" / ids[0])) != fresh.load(ids[0]):
+        if _floor_load(str(root / "sbs" / ids[0])) != loaded:
             raise RuntimeError("the Python floor's load and persist's differ: not the same work")
         reference_cases = {
             KATA_FROMDISK_BESIDE_FLOOR: lambda: self.go.timed("fromdisk", str(root), current["id"]),
