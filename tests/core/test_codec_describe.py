@@ -10,7 +10,9 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from persist_core import codec
 from persist_core.codec.describe import describe
 from persist_core.codec.gotypes.base import Unknown
 from persist_core.codec.gotypes.foreign import ForeignObject, ForeignValue
@@ -21,10 +23,12 @@ from persist_core.codec.gotypes.slices import List
 from persist_core.codec.gotypes.structs import Struct
 from persist_core.codec.gotypes.times import Time
 from persist_core.model import MODEL_CLASSES, ContainerState, GoTime, Mount, Process, Uint32
+from persist_core.model._fields import GO_KEY, OMITEMPTY, model
 from persist_core.model.config import ContainerConfig, SandboxConfig
 from persist_core.model.device import DeviceState
 from persist_core.model.hypervisor import Bridge, HypervisorState
 from persist_core.model.network import NetworkInterface
+from persist_core.testing.strategies import model_objects
 
 
 def field_type(cls: type, name: str) -> Any:
@@ -73,11 +77,6 @@ def test_decoders_build_model_objects_as_their_init_does(cls: type) -> None:
     """Every model class is made by ``object.__new__`` and its slots, with no keyword call per object; what
     that gives is what ``__init__`` gives (every field set, nothing else), which decoding its own encoding
     shows for a generated object of each class."""
-    from hypothesis import HealthCheck, given, settings
-
-    from persist_core import codec
-    from persist_core.testing.strategies import model_objects
-
     assert describe(cls)._plain  # the shortcut is in effect for every model class
 
     @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,8 +93,6 @@ def test_decoders_build_model_objects_as_their_init_does(cls: type) -> None:
 
 def test_a_class_with_validators_or_hooks_is_built_by_its_init() -> None:
     """Where ``__init__`` does more than set slots, the generated decoders call it, so that it still runs."""
-    from persist_core.model._fields import GO_KEY, OMITEMPTY, model
-
     ran: list[object] = []
 
     def not_seven(_instance: object, _attribute: object, value: int) -> None:
